@@ -114,7 +114,7 @@ def check_config(saved:dict, cfg:DeepSiMConfig, path):
     diff = {k: (saved.get(k), now[k]) for k in now if json.dumps(saved.get(k), default=str) != json.dumps(now[k], default=str)}
     if diff: raise ConfigMismatch(f"{path} was made with another configuration: " + ', '.join(f"{k}: checkpoint {a!r}, now {b!r}" for k, (a, b) in diff.items()))
 
-# %% ../nbs/05_train.ipynb #358d5ca7
+# %% ../nbs/05_train.ipynb #36279fb1
 class NonFiniteLoss(FloatingPointError): pass
 
 class DeepSiMCallback(Callback):
@@ -125,7 +125,7 @@ class DeepSiMCallback(Callback):
         self.encoder, self.cfg, self.disc, self.ckpt = encoder, cfg, disc, (Path(ckpt) if ckpt else None)
         self.save_every, self.max_iter, self.time_budget, self.show_every = save_every, max_iter, time_budget, show_every
         self.it, self.g_on, self.d_on, self.hist, self.d_opt = 0, True, True, [], None
-        self.skip, self.pending_rng, self.saved_it = 0, None, None
+        self.skip, self.pending_rng, self.saved_it, self.stop_requested = 0, None, None, False
 
     # --- set-up
     def before_fit(self):
@@ -206,7 +206,7 @@ class DeepSiMCallback(Callback):
         if self.it % self.show_every == 0 and getattr(self.learn, 'progress', None) is not None and getattr(self.learn.progress, 'pbar', None) is not None:
             self.learn.progress.pbar.comment = self.summary(rec)
         if self.ckpt and self.it % self.save_every == 0: self.save()
-        if (self.max_iter is not None and self.it >= self.max_iter) or \
+        if self.stop_requested or (self.max_iter is not None and self.it >= self.max_iter) or \
            (self.time_budget is not None and time.perf_counter() - self.t0 > self.time_budget): raise CancelFitException()
 
     def after_fit(self):
@@ -287,7 +287,7 @@ def fit_iters(learn:Learner, n_iter:int|None=None, time_budget:float|None=None):
     learn.fit(end, start_epoch=start_epoch, reset_opt=learn.opt is None)
     return learn
 
-# %% ../nbs/05_train.ipynb #aa0c9d09
+# %% ../nbs/05_train.ipynb #157cf6c5
 def preset_dls(cfg:DeepSiMConfig, data=None, device=None, n_valid:int=512, **kwargs):
     "The training/held-out DataLoaders for `cfg.preset`."
     from deepsim.data import photo_dls, fashion_dls, imagenet_dls
@@ -305,10 +305,12 @@ def export_generator(ckpt, dest, **info):
                      g={k: v.half() for k, v in s['g'].items()}), dest)
 
 def load_generator(path, nets:dict|None=None) -> tuple[Generator, DeepSiMConfig]:
-    "A generator saved by `export_generator` (or a checkpoint), in eval mode, with its configuration."
+    "A generator saved by `export_generator` (or a checkpoint), in eval mode, with its configuration; its encoder is added to `nets`."
     s = torch.load(path, map_location='cpu', weights_only=False)
     c = s['config']; cfg = DeepSiMConfig(**{**c, 'betas': tuple(c['betas'])})
-    enc = (nets or {}).get(cfg.encoder) or feature_net(cfg.encoder)
+    nets = {} if nets is None else nets
+    if cfg.encoder not in nets: nets[cfg.encoder] = feature_net(cfg.encoder)   # kept in `nets` for the caller
+    enc = nets[cfg.encoder]
     G = Generator(feature_shape(enc, cfg.layer_name, cfg.size), cfg.size, cfg.gen_width, cfg.fc_dim)
     G.load_state_dict({k: v.float() for k, v in s['g'].items()})
     return G.eval(), cfg
