@@ -62,7 +62,7 @@ class Timer:
                 self.start = time.perf_counter()
             def after_batch(self):
                 if self.learn.dls.device.type == 'cuda': torch.cuda.synchronize()
-                outer.times.append(time.perf_counter() - self.start)
+                if self.learn.deepsim.rec is not None: outer.times.append(time.perf_counter() - self.start)   # not a replayed batch
         self.learn.add_cb(T())
 
 def random_dls(cfg, device, n=512):
