@@ -89,7 +89,7 @@ def deepsim_train(preset:str='photos',   # paper, photos or fashion
     export_generator(ck, out/'generator.pth', device=str(dev), seconds_this_session=round(time.perf_counter()-t, 1))
     print(f"{cfg.preset}/{cfg.layer}/{cfg.loss}: {cb.it} iterations, {time.perf_counter()-t:.0f}s this session; {out/'generator.pth'}")
 
-# %% ../nbs/09_cli.ipynb #52ec5124
+# %% ../nbs/09_cli.ipynb #828359c6
 def folder_images(folder, size:int) -> torch.Tensor:
     "The centre crop of every usable photo in `folder`, resized to `size`, as one batch (bad files are reported and left out)."
     from deepsim.data import image_files, check_images
@@ -115,20 +115,20 @@ def deepsim_eval(models:str=None,  # a generator file or a folder of them (defau
             if cfg.preset == 'fashion': print(f"skipping {p.name}: a Fashion-MNIST generator"); continue
             images.setdefault(cfg.preset, folder_images(photos, cfg.size)); keep.append(p)
         paths = keep
-    t = metrics_table(paths, images).sort_values(['preset', 'layer', 'loss'])
+    t = metrics_table(paths, images)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     t.to_csv(out/'metrics.csv', index=False)
     md = markdown_table(t.to_dict('records'))
     (out/'metrics.md').write_text(md + '\n')
     print(md); print(f"\nwritten: {out/'metrics.md'}, {out/'metrics.csv'}")
 
-# %% ../nbs/09_cli.ipynb #1ee8e741
+# %% ../nbs/09_cli.ipynb #1c53798a
 @call_parse
 def deepsim_demo(out:str='deepsim_demo', # the folder for the figures and the table
                  n:int=8                 # held-out images per figure
                 ):
     "Reconstruct held-out images with the shipped generators: a grid per layer, and the metrics table (DeepSiM vs image loss)."
-    from deepsim.metrics import metrics_table, shipped_generators, held_out, reconstruct
+    from deepsim.metrics import metrics_table, shipped_generators, held_out, reconstruct, sort_table
     from deepsim.train import load_generator
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     t0, tables, nets = time.perf_counter(), [], {}
@@ -152,7 +152,7 @@ def deepsim_demo(out:str='deepsim_demo', # the folder for the figures and the ta
             import matplotlib.pyplot as plt; plt.close(fig)
     if not tables: sys.exit("deepsim_demo: no shipped generator could be evaluated")
     import pandas as pd
-    t = pd.concat(tables).sort_values(['preset', 'layer', 'loss'])
+    t = sort_table(pd.concat(tables))
     t.to_csv(out/'metrics.csv', index=False)
     md = markdown_table(t.to_dict('records')); (out/'metrics.md').write_text(md + '\n')
     print(md)

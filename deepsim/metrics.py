@@ -12,7 +12,7 @@ from .nets import FeatureNet, feature_net, WEIGHTS_DIR
 
 # %% auto #0
 __all__ = ['mean_pairwise_distance', 'normalised_error', 'psnr', 'ssim', 'class_agreement', 'reconstruct', 'evaluate', 'held_out',
-           'read_manifest', 'shipped_generators', 'metrics_table']
+           'read_manifest', 'shipped_generators', 'metrics_table', 'sort_table']
 
 # %% ../nbs/06_metrics.ipynb #51960382
 def mean_pairwise_distance(z:torch.Tensor) -> float:
@@ -59,7 +59,7 @@ def evaluate(G, cfg, y:torch.Tensor, nets:dict, recon:torch.Tensor|None=None) ->
     res.update(class_agreement(nets[cfg.encoder], recon, y))
     return {k: round(v, 4) for k, v in res.items()}
 
-# %% ../nbs/06_metrics.ipynb #c6bec9c3
+# %% ../nbs/06_metrics.ipynb #1f88e42c
 def held_out(preset:str, n:int|None=None, data=None) -> torch.Tensor:
     "The held-out images of `preset` (at most `n`), as one `[0,1]` batch on the CPU."
     from deepsim.train import preset_config, preset_dls
@@ -89,4 +89,10 @@ def metrics_table(paths, images:dict|None=None, nets:dict|None=None) -> pd.DataF
             if n not in nets: nets[n] = feature_net(n)
         if cfg.preset not in images: images[cfg.preset] = held_out(cfg.preset)
         rows.append(dict(preset=cfg.preset, layer=cfg.layer, loss=cfg.loss, n=len(images[cfg.preset]), **evaluate(G, cfg, images[cfg.preset], nets)))
-    return pd.DataFrame(rows)
+    return sort_table(pd.DataFrame(rows))
+
+def sort_table(t:pd.DataFrame) -> pd.DataFrame:
+    "Rows by preset, then layer in the paper's order (pool5, fc6, fc7, fc8, others), then loss."
+    from deepsim.train import LAYER_ROLES
+    order = lambda c: c.map(lambda l: LAYER_ROLES.index(l) if l in LAYER_ROLES else len(LAYER_ROLES)) if c.name == 'layer' else c
+    return t.sort_values(['preset', 'layer', 'loss'], key=order, ignore_index=True)
