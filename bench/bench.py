@@ -30,7 +30,10 @@ def plain_loop(learn, n):
         if dev.type == 'cuda': torch.cuda.synchronize()
         t = time.perf_counter()
         y = y.to(memory_format=mf)
-        with torch.no_grad(), autocast(dev): x = enc(y, cfg.layer_name).float()
+        shared = loss.comparator is enc
+        with torch.no_grad(), autocast(dev):
+            f = enc(y, [cfg.layer_name, loss.layer] if shared else cfg.layer_name)
+        x, ct = (f[cfg.layer_name].float(), f[loss.layer]) if shared else (f.float(), None)
         with autocast(dev):
             fake = G(x)
             if d_on:
@@ -39,7 +42,7 @@ def plain_loop(learn, n):
             else:
                 with torch.no_grad(): d = disc_losses(D, y, fake.detach(), x)
             D.requires_grad_(False)
-            l = loss(fake, y, x)
+            l = loss(fake, y, x, ct)
         rec = {k: v.item() for k, v in loss.terms.items()}; rec.update({k: v.item() for k, v in d.items()})
         r = (rec['d_real'] + rec['d_fake'])/max(rec['adv'], 1e-12)
         if g_on: l.backward(); opt.step()

@@ -145,6 +145,4 @@ d = { 'settings': { 'branch': 'main',
                                'deepsim.train.load_state': ('train.html#load_state', 'deepsim/train.py'),
                                'deepsim.train.next_state': ('train.html#next_state', 'deepsim/train.py'),
                                'deepsim.train.preset_config': ('train.html#preset_config', 'deepsim/train.py'),
-                               'deepsim.train.preset_dls': ('train.html#preset_dls', 'deepsim/train.py'),
-                               'deepsim.train.rng_states': ('train.html#rng_states', 'deepsim/train.py'),
-                               'deepsim.train.set_rng_states': ('train.html#set_rng_states', 'deepsim/train.py')}}}
+                               'deepsim.train.preset_dls': ('train.html#preset_dls', 'deepsim/train.py')}}}

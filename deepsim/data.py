@@ -85,7 +85,7 @@ def read_image(path,             # an image file
         raise BadImageError(path, f"is {im.size[0]}x{im.size[1]}, smaller than the crop size {min_size}")
     return im
 
-# %% ../nbs/01_data.ipynb #3777895e
+# %% ../nbs/01_data.ipynb #85d90368
 def image_files(folder, recurse:bool=True) -> list[Path]:
     "The image files under `folder` (fastai's `get_image_files`), sorted; an error if there are none."
     folder = Path(folder)
@@ -94,11 +94,11 @@ def image_files(folder, recurse:bool=True) -> list[Path]:
     if not fs: raise FileNotFoundError(f"{folder}: the folder holds no image files (.jpg, .png, ...)")
     return fs
 
-def check_images(paths, min_size:int=0, convert:bool=False, warn:bool=True) -> tuple[list[Path], list[BadImageError]]:
-    "Split `paths` into the usable ones and the `BadImageError`s of the others; warn once, listing each bad file."
+def check_images(paths, min_size:int=0, convert:bool=False, warn:bool=True, reader=read_image) -> tuple[list[Path], list[BadImageError]]:
+    "Split `paths` into the usable ones and the `BadImageError`s of the others (read with `reader`); warn once, listing each bad file."
     good, bad = [], []
     for p in paths:
-        try: read_image(p, min_size, convert); good.append(Path(p))
+        try: reader(p, min_size, convert); good.append(Path(p))
         except BadImageError as e: bad.append(e)
     if bad and warn:
         warnings.warn(f"{len(bad)} of {len(paths)} images left out:\n" + '\n'.join(f"  {e}" for e in bad))
@@ -143,7 +143,7 @@ def fixed_crops(path, n:int, min_scale:float=0.35, seed:int=0) -> list[Crop]:
         crops.append(Crop(Path(path), (l, t, l+s, t+s)))
     return crops
 
-# %% ../nbs/01_data.ipynb #55ecd2d6
+# %% ../nbs/01_data.ipynb #6aafe9a7
 def crop_dls(train_paths, valid_paths,
              size:int=64,            # crop size in pixels (32..256)
              bs:int=32,              # batch size
@@ -156,8 +156,9 @@ def crop_dls(train_paths, valid_paths,
              device=None, num_workers:int=0, **kwargs):
     "fastai `DataLoaders` of random training crops and fixed held-out crops, as `[0,1]` RGB batches."
     if not 8 <= size <= 512: raise ValueError(f"size must be within 8..512 pixels, got {size}")
-    train_paths, bad_t = check_images(train_paths, size, convert)
-    valid_paths, bad_v = check_images(valid_paths, size, convert)
+    read = lambda p, m, c: _cached_image(str(p), m, c)     # decoded once: the check fills the cache training reads from
+    train_paths, bad_t = check_images(train_paths, size, convert, reader=read)
+    valid_paths, bad_v = check_images(valid_paths, size, convert, reader=read)
     if not train_paths: raise ValueError("no usable training photos" + ''.join(f"\n  {e}" for e in bad_t))
     items = [Crop(p) for p in train_paths for _ in range(train_crops)]
     items += [c for p in valid_paths for c in fixed_crops(p, valid_crops, min_scale, seed)]

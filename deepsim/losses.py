@@ -41,7 +41,7 @@ def loss_weights(preset:str='deepsim', **overrides) -> LossWeights:
     if preset not in LOSS_PRESETS: raise KeyError(f"unknown loss preset {preset!r}; valid: {', '.join(LOSS_PRESETS)}")
     return replace(LOSS_PRESETS[preset], **overrides)
 
-# %% ../nbs/04_losses.ipynb #dbe3cd80
+# %% ../nbs/04_losses.ipynb #dfeca31e
 REAL, FAKE = 0, 1
 
 class DeepSiMLoss(nn.Module):
@@ -58,11 +58,14 @@ class DeepSiMLoss(nn.Module):
         self.disc = [disc]   # a list, so D is not registered as a submodule of the loss (it has its own optimiser)
         self.terms = {}
 
-    def forward(self, fake, target, x):
+    def forward(self, fake, target, x, target_feat=None):
+        "The weighted loss; `target_feat`, if given, is `C(target)` already computed (e.g. in the encoder's pass)."
         t = {}
         if self.w.img: t['img'] = euclidean(fake*255., target*255.)
         if self.w.feat:
-            with torch.no_grad(): ft = self.comparator(target, self.layer)
+            if target_feat is not None: ft = target_feat
+            else:
+                with torch.no_grad(): ft = self.comparator(target, self.layer)
             t['feat'] = euclidean(self.comparator(fake, self.layer), ft)
         if self.w.adv:
             logits = self.disc[0](fake, x)
