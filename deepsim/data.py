@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #9c18bbc7
 from __future__ import annotations
-import hashlib, math, random, warnings, functools
+import csv, fnmatch, functools, hashlib, math, os, random, re, shutil, subprocess, warnings
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np, torch, torch.nn as nn
@@ -17,10 +17,11 @@ from fastai.vision.augment import RandomResizedCrop, FlipItem, Resize, RandomCro
 from .core import default_device
 
 # %% auto #0
-__all__ = ['PACKAGED_PHOTOS', 'OPENCV_SAMPLES', 'FASHION_DIRS', 'FASHION_CLASSES', 'PREPS', 'packaged_photos', 'BadImageError',
-           'read_image', 'image_files', 'check_images', 'split_photos', 'photo_paths', 'Crop', 'fixed_crops',
-           'crop_dls', 'photo_dls', 'imagenet_dls', 'fashion_dir', 'fashion_mnist', 'GreyDataset', 'fashion_dls',
-           'Prep', 'get_prep']
+__all__ = ['PACKAGED_PHOTOS', 'OPENCV_SAMPLES', 'RESERVED_PACKAGES', 'CORPUS_SOURCES', 'MANIFEST_COLUMNS', 'FASHION_DIRS',
+           'FASHION_CLASSES', 'PREPS', 'packaged_photos', 'BadImageError', 'read_image', 'image_files', 'check_images',
+           'split_photos', 'photo_paths', 'package_licence', 'photo_stats', 'is_photo', 'corpus_dir', 'gather_corpus',
+           'Crop', 'fixed_crops', 'crop_dls', 'photo_dls', 'heldout_photos', 'imagenet_dls', 'fashion_dir',
+           'fashion_mnist', 'GreyDataset', 'fashion_dls', 'Prep', 'get_prep']
 
 # %% ../nbs/01_data.ipynb #35ed58b7
 PACKAGED_PHOTOS = {  # name -> (package, path inside the package); all colour photos, all shipped in the wheels
@@ -123,13 +124,150 @@ def photo_paths(extra=None,        # extra folders of photos (e.g. `OPENCV_SAMPL
     for f in listify(extra): ps += image_files(f)
     return ps
 
+# %% ../nbs/01_data.ipynb #88db839d
+RESERVED_PACKAGES = ('lomiri-wallpapers', 'lomiri-wallpapers-16.04', 'lomiri-wallpapers-20.04', 'ukui-wallpapers', 'mate-backgrounds')
+
+CORPUS_SOURCES = {  # package -> its image folder, the licence when its copyright file has no `Files: *` stanza, files to skip
+    'opencv-doc':                  dict(root='/usr/share/doc/opencv-doc/examples/data', skip=('pic2.*', 'starry_night.*')),
+    'gnome-backgrounds':           dict(root='/usr/share/backgrounds/gnome', licence='CC-BY-SA-3.0',
+                                        skip=('grid-*', 'licorice-*', 'wood-*', 'truchet-*')),
+    'plasma-workspace-wallpapers': dict(root='/usr/share/wallpapers', skip=('Honeywave/*', 'Kay/*', 'Kite/*', 'Volna/*')),
+    'sway-backgrounds':            dict(root='/usr/share/backgrounds/sway'),
+    'debian-edu-artwork':          dict(root='/usr/share'),
+    'debian-edu-artwork-emerald':  dict(root='/usr/share/desktop-base'),
+    'tuxpaint-stamps-default':     dict(root='/usr/share/tuxpaint/stamps'),
+}
+
+# %% ../nbs/01_data.ipynb #563a1e03
+def package_licence(package:str, # a Debian package
+                    default:str='unknown', # when its copyright file says nothing machine-readable
+                    doc_root='/usr/share/doc' # where the copyright files are
+                   ) -> str:
+    "The `License:` of the `Files: *` stanza of `package`'s Debian copyright file, else `default`."
+    f = Path(doc_root)/package/'copyright'
+    if not f.is_file(): return default
+    m = re.search(r'^Files:\s*\*\s*\n(?:[ \t].*\n|[A-Z][\w-]*:.*\n)*?License:\s*(\S+)', f.read_text(errors='replace'), re.M)
+    return m[1] if m else default
+
+# %% ../nbs/01_data.ipynb #dc3cf625
+def photo_stats(im:Image.Image) -> dict:
+    "`top8`, `flat` and `chroma` of the opaque pixels of `im` (thumbnailed to 256 px), and `n`, the number of those pixels."
+    im = im.convert('RGBA'); im.thumbnail((256, 256))
+    a = np.asarray(im).astype(np.int16); opaque, rgb = a[..., 3] >= 250, a[..., :3]
+    px = rgb[opaque]
+    if len(px) < 1000: return dict(n=len(px), top8=1., flat=1., chroma=0.)
+    q = px >> 3
+    counts = np.unique(q[:, 0]*1024 + q[:, 1]*32 + q[:, 2], return_counts=True)[1]
+    clipped = (rgb.min(-1) >= 250) | (rgb.max(-1) <= 5)           # blown highlights and black are flat in photos too
+    ok = opaque & ~clipped; pair = ok[:, 1:] & ok[:, :-1]
+    same = (np.abs(np.diff(rgb, axis=1)).sum(-1) == 0)[pair]
+    return dict(n=len(px), top8=float(np.sort(counts)[::-1][:8].sum()/len(px)),
+                flat=float(same.mean()) if len(same) > 100 else 1., chroma=float((px.max(1) - px.min(1)).mean()))
+
+def is_photo(im:Image.Image, min_side:int=64) -> bool:
+    "Does `im` look like a colour photograph (rather than clipart, a diagram, text or greyscale)? See the table above."
+    if min(im.size) < min_side: return False
+    s = photo_stats(im)
+    return s['top8'] < 0.5 and s['flat'] < 0.12 and s['chroma'] >= 8
+
+# %% ../nbs/01_data.ipynb #025250a1
+MANIFEST_COLUMNS = ('file', 'package', 'licence', 'source', 'width', 'height')
+
+def _default_corpus() -> Path: return Path(os.environ.get('DEEPSIM_PHOTOS') or Path('~/.cache/deepsim/photos').expanduser())
+
+def _read_manifest(path) -> list[dict]:
+    with open(Path(path)/'manifest.csv', newline='') as fh: return list(csv.DictReader(fh))
+
+def corpus_dir(path=None # a corpus folder (default: `$DEEPSIM_PHOTOS`, else ~/.cache/deepsim/photos)
+              ) -> Path:
+    "The photo corpus folder, or a `FileNotFoundError` that says how to make it."
+    d = Path(path) if path is not None else _default_corpus()
+    if not (d/'manifest.csv').is_file():
+        raise FileNotFoundError(f"no photo corpus in {d} (no manifest.csv): run `deepsim_corpus` to gather one from the "
+                                f"installed Debian packages, or pass a folder of your own photos as `extra`")
+    return d
+
+# %% ../nbs/01_data.ipynb #3ccb1adf
+_IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff')
+
+def _package_files(package, root, from_dpkg:bool) -> list[Path]:
+    "The image files of `package` under `root`: from `dpkg -L` (installed packages) or by walking `root`."
+    if from_dpkg:
+        try: out = subprocess.run(['dpkg', '-L', package], capture_output=True, text=True).stdout.split('\n')
+        except FileNotFoundError: out = []          # no dpkg: not a Debian system
+        fs = [Path(f) for f in out if f.startswith(str(root))]
+    else: fs = list(Path(root).rglob('*'))
+    return sorted(f for f in fs if f.suffix.lower() in _IMAGE_EXTS and f.is_file())
+
+def _one_per_wallpaper(files:list[Path]) -> list[Path]:
+    "Drop screenshots and dark variants; of the `<W>x<H>` versions of one image keep the largest."
+    best = {}
+    for f in files:
+        if f.stem == 'screenshot' or 'images_dark' in f.parts: continue
+        m = re.search(r'(\d+)x(\d+)', f.name)
+        key, area = (str(f.parent/re.sub(r'\d+x\d+', '', f.name)), int(m[1])*int(m[2])) if m else (str(f), 0)
+        if key not in best or area > best[key][0]: best[key] = (area, f)
+    return sorted(f for _, f in best.values())
+
+def _on_white(im:Image.Image) -> Image.Image:
+    "`im` as RGB, transparency composited on white."
+    return Image.alpha_composite(Image.new('RGBA', im.size, (255, 255, 255, 255)), im.convert('RGBA')).convert('RGB')
+
+def gather_corpus(dest=None,          # the corpus folder (default: `$DEEPSIM_PHOTOS` or ~/.cache/deepsim/photos)
+                  max_size:int=256,   # the shorter side of each saved photo is at most this
+                  packages=None,      # the packages to gather (default: all of `CORPUS_SOURCES`)
+                  roots:dict=None,    # package -> folder, overriding `CORPUS_SOURCES` (walked directly, without dpkg)
+                  verbose:bool=True   # print one line per package
+                 ) -> Path:
+    "Copy the photographs of the installed `CORPUS_SOURCES` into `dest/<package>/`, with `dest/manifest.csv`."
+    roots = roots or {}
+    packages = list(packages or CORPUS_SOURCES)
+    for p in packages:
+        if p in RESERVED_PACKAGES: raise ValueError(f"{p} is reserved for independent evaluation and is never gathered for training")
+        if p not in CORPUS_SOURCES and p not in roots: raise ValueError(f"unknown corpus source {p!r}; known: {', '.join(CORPUS_SOURCES)}")
+    dest = Path(dest) if dest is not None else _default_corpus()
+    dest.mkdir(parents=True, exist_ok=True)
+    for p in packages: shutil.rmtree(dest/p, ignore_errors=True)
+    rows, counts = [], {}
+    for p in packages:
+        src = CORPUS_SOURCES.get(p, {})
+        root = Path(roots.get(p, src.get('root', '')))
+        if not root.is_dir() or (p not in roots and not _package_files(p, root, True)):
+            if verbose: print(f"{p}: not installed, skipped")
+            continue
+        files = _one_per_wallpaper(_package_files(p, root, p not in roots))
+        files = [f for f in files if not any(fnmatch.fnmatch(str(f.relative_to(root)), s) or fnmatch.fnmatch(f.name, s)
+                                             for s in src.get('skip', ()))]
+        licence, kept = package_licence(p, src.get('licence', 'unknown')), 0
+        for f in files:
+            try: im = Image.open(f); im.load(); im = im.convert('RGBA')
+            except (UnidentifiedImageError, OSError, ValueError): continue
+            if not is_photo(im): continue              # judged on the opaque part only
+            im = _on_white(im)
+            if min(im.size) > max_size:
+                r = max_size/min(im.size); im = im.resize((max(1, round(im.width*r)), max(1, round(im.height*r))), Image.LANCZOS)
+            rel = f.relative_to(root)
+            stem = rel.parts[0] if len(rel.parts) > 2 and 'contents' in rel.parts else '_'.join(rel.with_suffix('').parts)
+            out = dest/p/f"{stem}.jpg"; out.parent.mkdir(parents=True, exist_ok=True)
+            im.save(out, quality=90)
+            rows.append(dict(file=str(out.relative_to(dest)), package=p, licence=licence, source=str(f), width=im.width, height=im.height))
+            kept += 1
+        counts[p] = (kept, len(files))
+        if verbose: print(f"{p}: {kept} photos kept of {len(files)} images looked at")
+    old = _read_manifest(dest) if (dest/'manifest.csv').is_file() else []
+    rows = [r for r in old if r['package'] not in packages] + rows     # a partial run keeps the other packages' rows
+    with open(dest/'manifest.csv', 'w', newline='') as fh:
+        w = csv.DictWriter(fh, fieldnames=list(MANIFEST_COLUMNS)); w.writeheader(); w.writerows(rows)
+    if verbose: print(f"total: {len(rows)} photos in {dest}")
+    return dest
+
 # %% ../nbs/01_data.ipynb #519cbf90
 class Crop(NamedTuple):
     "One item: a photo and a fixed crop box `(left, top, right, bottom)`, or `None` for a random training crop."
     path: Path
     box: tuple|None = None
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=2048)
 def _cached_image(path:str, min_size:int, convert:bool) -> Image.Image: return read_image(path, min_size, convert)
 
 def fixed_crops(path, n:int, min_scale:float=0.35, seed:int=0) -> list[Crop]:
@@ -171,9 +309,37 @@ def crop_dls(train_paths, valid_paths,
                        item_tfms=tfms)
     return dblock.dataloaders(items, bs=bs, device=default_device(device), num_workers=num_workers, **kwargs)
 
-def photo_dls(size:int=64, bs:int=32, extra=None, valid_pct:float=0.25, **kwargs):
-    "`crop_dls` on the embedded photo set (plus `extra` folders), split by `split_photos`."
-    return crop_dls(*split_photos(photo_paths(extra), valid_pct), size=size, bs=bs, **kwargs)
+
+# %% ../nbs/01_data.ipynb #bfee0a06
+def photo_dls(size:int=64,      # crop size in pixels
+              bs:int=32,        # batch size
+              corpus=None,      # the corpus folder (default: `corpus_dir()`); False leaves the corpus out
+              extra=None,       # more folders of training photos
+              valid_crops:int=8, # fixed crops per held-out packaged photo
+              seed:int=0,       # seed of the held-out crops
+              **kwargs):
+    "`crop_dls`: random crops of the corpus (plus `extra`) to train on, fixed crops of the packaged photos held out."
+    train = []
+    if corpus is not False:
+        try: train += image_files(corpus_dir(corpus))
+        except FileNotFoundError:
+            if corpus is not None or not extra: raise       # the default corpus may be missing when `extra` is given
+    for f in listify(extra): train += image_files(f)
+    held = list(packaged_photos().values())
+    keep = {p.resolve() for p in held}
+    train = [p for p in train if p.resolve() not in keep]           # the packaged photos are never trained on
+    if not train: raise ValueError("nothing to train on: the corpus is left out and no `extra` folder holds photos")
+    return crop_dls(train, held, size=size, bs=bs, valid_crops=valid_crops, seed=seed, **kwargs)
+
+# %% ../nbs/01_data.ipynb #0ef956e1
+def heldout_photos(size:int=64,    # crop size in pixels
+                   n_crops:int=8,  # fixed crops per packaged photo
+                   seed:int=0      # seed of the crops
+                  ) -> torch.Tensor:
+    "The fixed held-out crops of the packaged photos, as one `[0,1]` batch on the CPU (no corpus needed)."
+    held = list(packaged_photos().values())
+    dls = crop_dls(held[:1], held, size=size, bs=64, train_crops=1, valid_crops=n_crops, seed=seed, device='cpu')
+    return torch.cat([b[0].as_subclass(torch.Tensor) for b in dls.valid])
 
 # %% ../nbs/01_data.ipynb #56aaf563
 def imagenet_dls(path,                 # folder holding `train/` and `val/`, each with one sub-folder per class

@@ -37,9 +37,11 @@ class Generator(nn.Module):
     def __init__(self, in_shape:tuple, # (C,) for fully connected features, (C,H,W) for spatial ones
                  size:int=227,        # output size: 227 is the paper's (256 cropped), powers of two up to 256 otherwise
                  width:float=1.,      # multiplies every hidden width (1 = the paper's)
-                 fc_dim:int=4096):    # width of the fully connected stem (times `width`)
+                 fc_dim:int=4096,     # width of the fully connected stem (times `width`)
+                 channels:int=3):     # channels it draws: 3 for colour, 1 for greyscale data (repeated to RGB)
         super().__init__()
-        self.in_shape, self.size = tuple(in_shape), size
+        if channels not in (1, 3): raise ValueError(f"channels must be 1 (greyscale) or 3 (colour), got {channels}")
+        self.in_shape, self.size, self.channels = tuple(in_shape), size, channels
         self.full = 2**math.ceil(math.log2(size))            # 256 for 227
         n_up = int(math.log2(self.full//4))
         if not 2 <= n_up <= 6: raise ValueError(f"size must be within 9..256, got {size}")
@@ -61,16 +63,18 @@ class Generator(nn.Module):
         ups, ci = [], c0
         for i, (cu, cc) in enumerate(stages):
             last = i == len(stages)-1
-            cu = 3 if last else w(cu)
+            cu = channels if last else w(cu)
             ups.append(upconv(ci, cu, last)); ci = cu
             if cc is not None and not last: ups.append(conv3(ci, w(cc))); ci = w(cc)
         self.ups = nn.Sequential(*ups)
-        self.register_buffer('mean', torch.tensor([123., 117., 104.]).view(1, 3, 1, 1), persistent=False)
+        mean = torch.tensor([123., 117., 104.])
+        self.register_buffer('mean', (mean if channels == 3 else mean.mean(0, keepdim=True)).view(1, channels, 1, 1), persistent=False)
 
     def forward(self, x):
         y = (self.ups(self.stem(x)) + self.mean)/255.
         o = (self.full - self.size)//2                       # 14 for 227: the released centre crop
-        return y[..., o:o+self.size, o:o+self.size]
+        y = y[..., o:o+self.size, o:o+self.size]
+        return y if self.channels == 3 else y.repeat(1, 3, 1, 1)   # grey drawn once, shown to RGB networks as R=G=B
 
 # %% ../nbs/03_models.ipynb #72c16534
 def _first_conv(size): return (7, 4) if size >= 160 else (5, 2) if size >= 64 else (3, 1)

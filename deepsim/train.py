@@ -4,25 +4,29 @@
 
 # %% ../nbs/05_train.ipynb #ad8c58e3
 from __future__ import annotations
-import json, math, os, random, time
+import contextlib, json, math, os, random, time
 from dataclasses import dataclass, asdict, field, fields, replace
 from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
-from fastai.learner import Learner, CancelBatchException, CancelBackwardException, CancelStepException, CancelFitException
+from fastai.learner import Learner, Metric, CancelBatchException, CancelBackwardException, CancelStepException, CancelFitException
 from fastai.callback.core import Callback
+from fastai.callback.fp16 import MixedPrecision
+from fastai.callback.channelslast import ChannelsLast
 import fastai.callback.progress
 from fastai.optimizer import Adam
 from fastai.torch_core import get_random_states, set_random_states
-from .core import default_device, autocast, memory_format
+from .core import default_device, amp_dtype
 from .nets import FeatureNet, feature_net
 from .models import Generator, Discriminator
 from .losses import DeepSiMLoss, LossWeights, loss_weights, disc_losses, euclidean
 
 # %% auto #0
 __all__ = ['LAYER_ROLES', 'PRESETS', 'DeepSiMConfig', 'preset_config', 'next_state', 'atomic_save', 'ConfigMismatch',
-           'check_config', 'NonFiniteLoss', 'DeepSiMCallback', 'feature_shape', 'calibrate_feat_weight',
-           'deepsim_learner', 'load_state', 'fit_iters', 'preset_dls', 'export_generator', 'load_generator']
+           'check_config', 'ExactResume', 'EncodeFeatures', 'DiscriminatorStep', 'PaperRule', 'summary', 'RecordTerms',
+           'TermMetric', 'NonFiniteLoss', 'StopOnNonFinite', 'run_state', 'SaveCheckpoint', 'RunLimits',
+           'feature_shape', 'calibrate_feat_weight', 'deepsim_learner', 'load_state', 'fit_iters', 'preset_dls',
+           'export_generator', 'load_generator', 'reference_loop']
 
 # %% ../nbs/05_train.ipynb #ad2d41fb
 LAYER_ROLES = ('pool5', 'fc6', 'fc7', 'fc8')
@@ -34,6 +38,7 @@ class DeepSiMConfig:
     layer:str = 'fc6'              # the layer role inverted (pool5, fc6, fc7, fc8) or a layer name of `encoder`
     loss:str = 'deepsim'           # a LOSS_PRESETS entry: deepsim, no_adv, no_img, img_only, feat_only
     size:int = 64                  # image size
+    channels:int = 3               # what the generator draws: 3 (colour) or 1 (greyscale data, repeated to RGB)
     encoder:str = 'lite0'          # the network whose features are inverted
     comparator:str = 'lite0'       # the comparator network
     comp_layer:str = 'block5'      # its layer
@@ -67,9 +72,9 @@ class DeepSiMConfig:
 PRESETS = {
     'paper':   dict(size=227, encoder='caffenet', comparator='caffenet', comp_layer='pool5', bs=64,
                     roles=dict(pool5='pool5', fc6='fc6', fc7='fc7', fc8='fc8')),
-    'photos':  dict(size=64, encoder='lite0', comparator='lite0', comp_layer='block5', bs=32, gen_width=1/4, disc_width=1/4,
+    'photos':  dict(size=64, encoder='lite0', comparator='lite0', comp_layer='block5', bs=64, gen_width=1/4, disc_width=1/4,
                     feat_ratio=10., img_weight_size=227, roles=dict(pool5='block5', fc6='pool', fc7='pool', fc8='logits')),
-    'fashion': dict(size=32, encoder='fashionnet', comparator='fashionnet', comp_layer='pool5', bs=64, gen_width=1/8, disc_width=1/4,
+    'fashion': dict(size=32, channels=1, encoder='fashionnet', comparator='fashionnet', comp_layer='pool5', bs=64, gen_width=1/8, disc_width=1/4,
                     feat_ratio=10., img_weight_size=227, roles=dict(pool5='pool5', fc6='fc6', fc7='fc7', fc8='fc8')),
 }
 
@@ -104,131 +109,196 @@ def check_config(saved:dict, cfg:DeepSiMConfig, path):
     diff = {k: (saved.get(k), now[k]) for k in now if json.dumps(saved.get(k), default=str) != json.dumps(now[k], default=str)}
     if diff: raise ConfigMismatch(f"{path} was made with another configuration: " + ', '.join(f"{k}: checkpoint {a!r}, now {b!r}" for k, (a, b) in diff.items()))
 
-# %% ../nbs/05_train.ipynb #4d876d26
-class NonFiniteLoss(FloatingPointError): pass
-
-class DeepSiMCallback(Callback):
-    "The DeepSiM iteration on a fastai Learner: D's step, the G/D rule, logging, checkpoints, limits."
-    order = 65   # after fastai's ProgressCallback (60), whose bar it writes to
-    def __init__(self, encoder:FeatureNet, cfg:DeepSiMConfig, disc:nn.Module|None=None, ckpt:str|Path|None=None,
-                 save_every:int=500, max_iter:int|None=None, time_budget:float|None=None, show_every:int=1):
-        self.encoder, self.cfg, self.disc, self.ckpt = encoder, cfg, disc, (Path(ckpt) if ckpt else None)
-        self.save_every, self.max_iter, self.time_budget, self.show_every = save_every, max_iter, time_budget, show_every
-        self.it, self.g_on, self.d_on, self.hist, self.d_opt = 0, True, True, [], None
-        self.skip, self.pending_rng, self.saved_it, self.stop_requested = 0, None, None, False
-
-    # --- set-up
-    def before_fit(self):
-        dev = self.dls.device
-        self.mf = memory_format(dev)
-        self.encoder.to(dev); self.loss_func.to(dev)
-        self.model.to(memory_format=self.mf)
-        if self.disc is not None:
-            self.disc.to(dev, memory_format=self.mf)
-            if self.d_opt is None: self.d_opt = self.make_d_opt()
-            if torch.distributed.is_available() and torch.distributed.is_initialized() and not isinstance(self.disc, nn.parallel.DistributedDataParallel):
-                self.disc = nn.parallel.DistributedDataParallel(self.disc)
-            self.loss_func.disc[0] = self.disc
-        self.t0 = time.perf_counter()
-
-    def make_d_opt(self):
-        c = self.cfg
-        return Adam(list(self.disc.parameters()), lr=c.lr, mom=c.betas[0], sqr_mom=c.betas[1], eps=1e-8, wd=c.d_wd, decouple_wd=False)
-
+# %% ../nbs/05_train.ipynb #6b2ea02b
+class ExactResume(Callback):
+    "Seed each epoch's batch order and augmentation from `(seed, epoch)`; replay a resumed epoch up to its checkpoint without compute."
+    order = 5   # before MixedPrecision (10) enters autocast: a replayed batch is cancelled before any work starts
+    def __init__(self, seed:int=0): self.seed, self.skip, self.rng_state = seed, 0, None
     def before_train(self):
-        "Seed this epoch's order and augmentation from (seed, epoch), so that any iteration can be resumed exactly."
-        self.dl.rng = random.Random(f"{self.cfg.seed}/order/{self.epoch}")
-        random.seed(f"{self.cfg.seed}/augment/{self.epoch}")
-        if self.disc is not None: self.disc.train()
-
-    def before_validate(self):
-        if self.disc is not None: self.disc.eval()
-
-    # --- the iteration
+        self.dl.rng = random.Random(f"{self.seed}/order/{self.epoch}")
+        random.seed(f"{self.seed}/augment/{self.epoch}")
     def before_batch(self):
-        self.rec = None
-        if self.training and self.skip:          # replaying an interrupted epoch up to the checkpoint
-            self.skip -= 1; raise CancelBatchException()
-        if self.training and self.pending_rng is not None:   # Python's generator stays: the data pipeline owns it, seeded per epoch
-            set_random_states(**{**self.pending_rng, 'random_state': random.getstate()}); self.pending_rng = None
-        y = self.xb[0].to(memory_format=self.mf)
-        lf, layer = self.loss_func, self.cfg.layer_name
-        shared = lf.comparator is self.encoder           # the same network: one pass gives x = E(y) and C(y)
-        with torch.no_grad(), autocast(y.device):
-            f = self.encoder(y, [layer, lf.layer] if shared else layer)
-        if shared: self.learn.xb, self.learn.yb = (f[layer].float(),), (y, f[layer].float(), f[lf.layer])
-        else: self.learn.xb, self.learn.yb = (f.float(),), (y, f.float())
-        self.ac = autocast(y.device); self.ac.__enter__()
+        if not self.training: return
+        if self.skip: self.skip -= 1; raise CancelBatchException()   # this batch was trained before the checkpoint
+        if self.rng_state is not None:   # Python's generator stays: the data pipeline owns it, seeded per epoch
+            set_random_states(**{**self.rng_state, 'random_state': random.getstate()}); self.rng_state = None
 
+# %% ../nbs/05_train.ipynb #47171423
+def _mem_format(learn) -> torch.memory_format:
+    "channels-last when the Learner has fastai's `ChannelsLast`, else the default."
+    return torch.channels_last if hasattr(learn, 'channels_last') else torch.contiguous_format
+
+class EncodeFeatures(Callback):
+    "Make the generator's input `x = E(y)` from each batch of images `y`; the targets become `(y, x)`, plus `C(y)` when one pass gives it."
+    order = 20   # after MixedPrecision (10): the encoder runs under its autocast too
+    def __init__(self, encoder:FeatureNet, # the frozen network whose features are inverted
+                 layer:str):               # its layer
+        self.encoder, self.layer = encoder, layer
+    def before_fit(self):
+        self.mf = _mem_format(self.learn)
+        self.encoder.to(self.dls.device); self.loss_func.to(self.dls.device)
+    def before_batch(self):
+        y, lf = self.xb[0].to(memory_format=self.mf), self.loss_func
+        shared = getattr(lf, 'comparator', None) is self.encoder   # the same network: one pass gives x = E(y) and C(y)
+        with torch.no_grad(): f = self.encoder(y, [self.layer, lf.layer] if shared else self.layer)
+        x = (f[self.layer] if shared else f).float()
+        self.learn.xb, self.learn.yb = (x,), ((y, x, f[lf.layer]) if shared else (y, x))
+
+# %% ../nbs/05_train.ipynb #97ab7378
+class DiscriminatorStep(Callback):
+    "D's step on each training batch: the real images and the detached `G(x)`, both with the real features `x`; its losses in `terms`."
+    order = 30   # after the prediction, before the generator's loss (which runs D on the fakes again, with gradients to G)
+    def __init__(self, disc:nn.Module, # the discriminator
+                 lr:float=2e-4, betas:tuple=(0.9, 0.999),
+                 wd:float=4e-4):       # L2 weight decay, as Caffe's (coupled, not AdamW's)
+        self.disc, self.lr, self.betas, self.wd, self.opt_d, self.terms = disc, lr, betas, wd, None, {}
+    def make_opt(self):
+        "D's own fastai Adam (the Learner's optimiser is G's)."
+        return Adam(list(self.disc.parameters()), lr=self.lr, mom=self.betas[0], sqr_mom=self.betas[1], eps=1e-8, wd=self.wd, decouple_wd=False)
+    def before_fit(self):
+        self.disc.to(self.dls.device, memory_format=_mem_format(self.learn))
+        if self.opt_d is None: self.opt_d = self.make_opt()
+        if torch.distributed.is_available() and torch.distributed.is_initialized() and not isinstance(self.disc, nn.parallel.DistributedDataParallel):
+            self.disc = nn.parallel.DistributedDataParallel(self.disc)
+        self.loss_func.disc[0] = self.disc
+    def before_train(self): self.disc.train()
+    def before_validate(self): self.disc.eval()
     def after_pred(self):
-        if not self.training or self.disc is None: return
+        if not self.training: return
         y, x = self.yb[:2]
-        fake = self.pred.detach()
-        if self.d_on:
+        fake, rule = self.pred.detach(), getattr(self.learn, 'paper_rule', None)
+        if rule is None or rule.d_on:
             self.disc.requires_grad_(True)
             d = disc_losses(self.disc, y, fake, x)
-            self.d_opt.zero_grad(); (d['d_real'] + d['d_fake']).backward(); self.d_opt.step()
+            self.opt_d.zero_grad(); (d['d_real'] + d['d_fake']).backward(); self.opt_d.step()
         else:
-            with torch.no_grad(): d = disc_losses(self.disc, y, fake, x)
+            with torch.no_grad(): d = disc_losses(self.disc, y, fake, x)   # paused: its losses still give r
         self.disc.requires_grad_(False)          # G's step needs gradients through D, not for D's weights
-        self.d_terms = {k: v.detach() for k, v in d.items()}
+        self.terms = {k: v.detach() for k, v in d.items()}
 
+# %% ../nbs/05_train.ipynb #fe60773c
+class PaperRule(Callback):
+    "The paper's G/D rule: this iteration's `r` sets which of G and D train on the next; G's backward and step are skipped while it is paused."
+    order = 40   # D's losses (30) are in; the state changes only in after_batch, after RecordTerms has logged this iteration's
+    def __init__(self, stop_d:float=0.1, resume_d:float=0.5, stop_g:float=10.):
+        self.stop_d, self.resume_d, self.stop_g = stop_d, resume_d, stop_g
+        self.g_on, self.d_on, self.r = True, True, None
     def after_loss(self):
-        self.ac.__exit__(None, None, None)
         if not self.training: return
-        rec = dict(it=self.it, loss=self.loss.item(), **{k: v.item() for k, v in self.loss_func.terms.items()})
-        if self.disc is not None: rec.update({k: v.item() for k, v in self.d_terms.items()})
-        bad = [k for k, v in rec.items() if isinstance(v, float) and not math.isfinite(v)]
-        if bad:
-            last = f"the last good checkpoint is {self.ckpt} (iteration {self.saved_it})" if self.saved_it is not None else "no checkpoint was written yet"
-            raise NonFiniteLoss(f"iteration {self.it}: {', '.join(f'{k} = {rec[k]}' for k in bad)}; training stopped, {last}")
-        if self.disc is not None:
-            rec['r'] = (rec['d_real'] + rec['d_fake'])/max(rec['adv'], 1e-12)
-        rec.update(g_on=self.g_on, d_on=self.d_on)
-        self.rec = rec
-
+        d, g = self.learn.discriminator_step.terms, self.loss_func.terms
+        self.r = (d['d_real'].item() + d['d_fake'].item())/max(g['adv'].item(), 1e-12)
     def before_backward(self):
         if not self.g_on: raise CancelBackwardException()
     def before_step(self):
         if not self.g_on: raise CancelStepException()
-
     def after_batch(self):
-        if not self.training or self.rec is None: return     # validation, or a replayed batch
-        rec = self.rec; self.hist.append(rec); self.it += 1
-        if self.disc is not None:
-            c = self.cfg
-            self.g_on, self.d_on = next_state(rec['r'], self.g_on, self.d_on, c.r_stop_d, c.r_resume_d, c.r_stop_g)
-        if self.it % self.show_every == 0 and getattr(self.learn, 'progress', None) is not None and getattr(self.learn.progress, 'pbar', None) is not None:
-            self.learn.progress.pbar.comment = self.summary(rec)
-        if self.ckpt and self.it % self.save_every == 0: self.save()
-        if self.stop_requested or (self.max_iter is not None and self.it >= self.max_iter) or \
+        if self.r is None: return                  # validation, or a replayed batch
+        self.g_on, self.d_on = next_state(self.r, self.g_on, self.d_on, self.stop_d, self.resume_d, self.stop_g)
+        self.r = None
+
+# %% ../nbs/05_train.ipynb #8aeca599
+def summary(rec:dict) -> str:
+    "One line for the progress bar: the unweighted terms, D's losses, r, and which networks train."
+    t = ' '.join(f"{k} {rec[k]:.3g}" for k in ('feat', 'adv', 'img', 'd_real', 'd_fake', 'r') if k in rec)
+    return f"{t} G:{'on' if rec['g_on'] else 'off'}" + (f" D:{'on' if rec['d_on'] else 'off'}" if 'd_on' in rec else '')
+
+# %% ../nbs/05_train.ipynb #ac8d41b6
+class RecordTerms(Callback):
+    "Each training iteration's loss, its terms, D's losses, `r` and the G/D state: a row of `learn.recorder.terms`, and the progress bar's comment."
+    order = 65   # after the rule (40) computed r; after ProgressCallback (60), whose comment it replaces
+    def __init__(self, show_every:int=1): self.show_every, self.rec = show_every, None
+    def before_fit(self):
+        if not hasattr(self.recorder, 'terms'): self.recorder.terms = []
+    def after_loss(self):
+        if not self.training: return
+        rec = dict(it=len(self.recorder.terms), loss=self.loss.item(), **{k: v.item() for k, v in self.loss_func.terms.items()})
+        ds, rule = getattr(self.learn, 'discriminator_step', None), getattr(self.learn, 'paper_rule', None)
+        if ds is not None: rec.update({k: v.item() for k, v in ds.terms.items()})
+        if rule is not None: rec.update(r=rule.r, g_on=rule.g_on, d_on=rule.d_on)
+        else: rec.update(g_on=True)
+        self.rec = rec
+    def after_batch(self):
+        if self.rec is None: return
+        self.recorder.terms.append(self.rec)
+        pb = getattr(getattr(self.learn, 'progress', None), 'pbar', None)
+        if pb is not None and len(self.recorder.terms) % self.show_every == 0: pb.comment = summary(self.rec)
+        self.rec = None
+
+# %% ../nbs/05_train.ipynb #10367685
+class TermMetric(Metric):
+    "The epoch's mean of one field of `RecordTerms`' rows (a loss term, `r`, or the share of iterations G or D trained), for the Recorder's table."
+    def __init__(self, key:str): self.key = key
+    def reset(self): self.total, self.count = 0., 0
+    def accumulate(self, learn):
+        rec = getattr(getattr(learn, 'record_terms', None), 'rec', None)
+        if rec is None or self.key not in rec: return
+        self.total += float(rec[self.key]); self.count += 1
+    @property
+    def value(self): return self.total/self.count if self.count else None
+    @property
+    def name(self): return self.key
+
+# %% ../nbs/05_train.ipynb #7eda0013
+class NonFiniteLoss(FloatingPointError): pass
+
+class StopOnNonFinite(Callback):
+    "Stop at a NaN or infinite loss term, before any step uses it, naming the term, the iteration and the last good checkpoint."
+    order = 66   # right after RecordTerms (65) gathered the terms
+    def after_loss(self):
+        rec = getattr(self.learn.record_terms, 'rec', None)
+        if rec is None: return
+        bad = [k for k, v in rec.items() if isinstance(v, float) and not math.isfinite(v)]
+        if not bad: return
+        ck = getattr(self.learn, 'save_checkpoint', None)
+        last = f"the last good checkpoint is {ck.path} (iteration {ck.saved_it})" if ck is not None and ck.saved_it is not None else "no checkpoint was written yet"
+        raise NonFiniteLoss(f"iteration {rec['it']}: {', '.join(f'{k} = {rec[k]}' for k in bad)}; training stopped, {last}")
+
+# %% ../nbs/05_train.ipynb #18357063
+def run_state(learn:Learner) -> dict:
+    "Everything needed to continue a run exactly: G, D, both optimisers, the rule's state, every random state, the per-iteration log, the configuration."
+    unwrap = lambda m: getattr(m, 'module', m)
+    ds, rule, terms = getattr(learn, 'discriminator_step', None), getattr(learn, 'paper_rule', None), learn.recorder.terms
+    return dict(version=1, config=asdict(learn.cfg), it=len(terms), g_on=rule.g_on if rule else True, d_on=rule.d_on if rule else True,
+                weights=asdict(learn.loss_func.w), g=unwrap(learn.model).state_dict(), g_opt=learn.opt.state_dict(),
+                d=unwrap(ds.disc).state_dict() if ds else None, d_opt=ds.opt_d.state_dict() if ds else None,
+                rng=get_random_states(), hist=terms)
+
+# %% ../nbs/05_train.ipynb #ef6c20d8
+class SaveCheckpoint(Callback):
+    "Write `run_state` atomically to `path` every `every` training iterations and when training ends."
+    order = 90   # after the rule (40) set the next state and RecordTerms (65) logged the iteration
+    def __init__(self, path, every:int=500): self.path, self.every, self.saved_it = Path(path), every, None
+    def save(self):
+        if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0: return
+        atomic_save(run_state(self.learn), self.path); self.saved_it = len(self.recorder.terms)
+    def before_fit(self): self.seen = len(self.recorder.terms)
+    def after_batch(self):
+        it = len(self.recorder.terms)
+        if it != self.seen and it % self.every == 0: self.save()
+        self.seen = it
+    def after_fit(self):
+        if self.saved_it != len(self.recorder.terms): self.save()
+
+# %% ../nbs/05_train.ipynb #19a11488
+class RunLimits(Callback):
+    "Stop training cleanly at iteration `max_iter` (counted over resumes), after `time_budget` seconds, or when `stop_requested` is set."
+    order = 95   # last: the iteration is logged and checkpointed before the run stops
+    def __init__(self, max_iter:int|None=None, time_budget:float|None=None):
+        self.max_iter, self.time_budget, self.stop_requested = max_iter, time_budget, False
+    def before_fit(self): self.t0, self.seen = time.perf_counter(), len(self.recorder.terms)
+    def after_batch(self):
+        it = len(self.recorder.terms)
+        if it == self.seen: return               # validation, or a replayed batch: no new iteration
+        self.seen = it
+        if self.stop_requested or (self.max_iter is not None and it >= self.max_iter) or \
            (self.time_budget is not None and time.perf_counter() - self.t0 > self.time_budget): raise CancelFitException()
 
-    def after_fit(self):
-        if self.ckpt and self.saved_it != self.it: self.save()
-
-    def summary(self, rec) -> str:
-        "One line for the progress bar: the unweighted terms, D's losses, r, and which networks train."
-        t = ' '.join(f"{k} {rec[k]:.3g}" for k in ('feat', 'adv', 'img', 'd_real', 'd_fake', 'r') if k in rec)
-        return f"{t} G:{'on' if rec['g_on'] else 'off'} D:{'on' if rec['d_on'] else 'off'}"
-
-    # --- checkpoints
-    def state(self) -> dict:
-        unwrap = lambda m: getattr(m, 'module', m)
-        return dict(version=1, config=asdict(self.cfg), it=self.it, g_on=self.g_on, d_on=self.d_on,
-                    weights=asdict(self.loss_func.w), g=unwrap(self.model).state_dict(), g_opt=self.opt.state_dict(),
-                    d=unwrap(self.disc).state_dict() if self.disc is not None else None,
-                    d_opt=self.d_opt.state_dict() if self.d_opt is not None else None, rng=get_random_states(), hist=self.hist)
-
-    def save(self, path=None):
-        if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0: return
-        atomic_save(self.state(), path or self.ckpt); self.saved_it = self.it
-
-# %% ../nbs/05_train.ipynb #04804b84
+# %% ../nbs/05_train.ipynb #dde3abae
 def feature_shape(net:FeatureNet, layer:str, size:int) -> tuple:
     "The shape of `net`'s `layer` for one `size` x `size` image."
     with torch.no_grad(): return tuple(net(torch.zeros(1, 3, size, size), layer).shape[1:])
 
+# %% ../nbs/05_train.ipynb #bac8972e
 def calibrate_feat_weight(comparator:FeatureNet, layer:str, y:torch.Tensor, ratio:float, lam_img:float=2e-6) -> float:
     "λ_feat such that, for the batch-mean image as prediction, `λ_feat·feature term = ratio · λ_img·image term`."
     with torch.no_grad():
@@ -237,15 +307,24 @@ def calibrate_feat_weight(comparator:FeatureNet, layer:str, y:torch.Tensor, rati
         i = euclidean(mean*255., y*255.).item()
     return ratio*lam_img*i/max(f, 1e-12)
 
-def deepsim_learner(cfg:DeepSiMConfig, dls, ckpt=None, resume=None, nets:dict|None=None, pretrained:bool=True, **cb_kwargs) -> Learner:
-    "A fastai Learner that trains a DeepSiM generator under `cfg` on `dls` (`nets`: name -> FeatureNet, to reuse loaded ones)."
+# %% ../nbs/05_train.ipynb #f60a67e3
+def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
+                    dls,                # DataLoaders of `[0,1]` images
+                    ckpt=None,          # checkpoint file to write (None: none)
+                    resume=None,        # checkpoint file to continue from
+                    nets:dict|None=None,# name -> FeatureNet, to reuse networks already loaded
+                    pretrained:bool=True,
+                    save_every:int=500, # checkpoint every this many iterations
+                    show_every:int=1    # progress-bar comment every this many iterations
+                   ) -> Learner:
+    "A fastai Learner that trains a DeepSiM generator under `cfg` on `dls`: G as its model, `DeepSiMLoss`, and the DeepSiM callbacks."
     nets = dict(nets or {})
     for n in {cfg.encoder, cfg.comparator}:
         if n not in nets: nets[n] = feature_net(n, pretrained=pretrained)
     enc, comp = nets[cfg.encoder], nets[cfg.comparator]
     enc.check_layers(cfg.layer_name); comp.check_layers(cfg.comp_layer)
     in_shape = feature_shape(enc, cfg.layer_name, cfg.size)
-    G = Generator(in_shape, cfg.size, cfg.gen_width, cfg.fc_dim)
+    G = Generator(in_shape, cfg.size, cfg.gen_width, cfg.fc_dim, cfg.channels)
     w = cfg.weights
     D = Discriminator(in_shape, cfg.size, cfg.disc_width) if w.adv else None
     state = torch.load(resume, map_location='cpu', weights_only=False) if resume else None
@@ -254,32 +333,38 @@ def deepsim_learner(cfg:DeepSiMConfig, dls, ckpt=None, resume=None, nets:dict|No
     elif w.feat and cfg.lam_feat is None and cfg.feat_ratio is not None:
         w = LossWeights(feat=calibrate_feat_weight(comp, cfg.comp_layer, dls.train.one_batch()[0].cpu(), cfg.feat_ratio, w.img or 2e-6), adv=w.adv, img=w.img)
     loss = DeepSiMLoss(comp if w.feat else None, cfg.comp_layer if w.feat else None, D, w)
-    cb = DeepSiMCallback(enc, cfg, D, ckpt=ckpt, **cb_kwargs)
+    cbs = [ExactResume(cfg.seed), EncodeFeatures(enc, cfg.layer_name)]
+    if D is not None: cbs += [DiscriminatorStep(D, cfg.lr, cfg.betas, cfg.d_wd), PaperRule(cfg.r_stop_d, cfg.r_resume_d, cfg.r_stop_g)]
+    cbs += [RecordTerms(show_every), StopOnNonFinite(), RunLimits()] + ([SaveCheckpoint(ckpt, save_every)] if ckpt else [])
+    if amp_dtype(dls.device) is not None: cbs += [MixedPrecision(amp_mode='bf16'), ChannelsLast()]   # CUDA: fastai's own
+    keys = [k for k in ('feat', 'adv', 'img') if getattr(w, k)] + (['d_real', 'd_fake', 'r', 'g_on', 'd_on'] if D is not None else [])
     opt = partial(Adam, mom=cfg.betas[0], sqr_mom=cfg.betas[1], eps=1e-8, wd=0.)
-    learn = Learner(dls, G, loss_func=loss, opt_func=opt, lr=cfg.lr, wd=0., cbs=[cb])
-    learn.deepsim = cb
+    learn = Learner(dls, G, loss_func=loss, opt_func=opt, lr=cfg.lr, wd=0., cbs=cbs, metrics=[TermMetric(k) for k in keys])
+    learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False   # the epoch table: training means of every term
+    learn.cfg, learn.recorder.terms = cfg, []
     if state is not None: load_state(learn, state)
     return learn
 
+# %% ../nbs/05_train.ipynb #88d66fc5
 def load_state(learn:Learner, state:dict):
-    "Put a checkpoint's state into a Learner made by `deepsim_learner` (same configuration)."
-    cb = learn.deepsim
+    "Put a checkpoint's `run_state` into a Learner made by `deepsim_learner` under the same configuration."
     learn.model.load_state_dict(state['g'])
     learn.create_opt(); learn.opt.load_state_dict(state['g_opt'])
-    if cb.disc is not None:
-        cb.disc.load_state_dict(state['d']); cb.d_opt = cb.make_d_opt(); cb.d_opt.load_state_dict(state['d_opt'])
-    cb.it, cb.g_on, cb.d_on, cb.hist, cb.saved_it = state['it'], state['g_on'], state['d_on'], list(state['hist']), state['it']
-    cb.pending_rng = state['rng']
+    if (ds := getattr(learn, 'discriminator_step', None)) is not None:
+        ds.disc.load_state_dict(state['d']); ds.opt_d = ds.make_opt(); ds.opt_d.load_state_dict(state['d_opt'])
+    if (rule := getattr(learn, 'paper_rule', None)) is not None: rule.g_on, rule.d_on = state['g_on'], state['d_on']
+    learn.recorder.terms = list(state['hist'])
+    learn.exact_resume.rng_state = state['rng']
+    if (ck := getattr(learn, 'save_checkpoint', None)) is not None: ck.saved_it = state['it']
 
+# %% ../nbs/05_train.ipynb #54c4688e
 def fit_iters(learn:Learner, n_iter:int|None=None, time_budget:float|None=None):
     "Train until iteration `n_iter` (counted from the start of the run, resumes included) or for `time_budget` seconds."
-    cb = learn.deepsim
-    per_epoch = len(learn.dls.train)
-    cb.max_iter, cb.time_budget = n_iter, time_budget
-    start_epoch, cb.skip = divmod(cb.it, per_epoch)
-    end = math.ceil(n_iter/per_epoch) if n_iter else 10**6
-    if n_iter is not None and cb.it >= n_iter: return learn
-    learn.fit(end, start_epoch=start_epoch, reset_opt=learn.opt is None)
+    it, per_epoch = len(learn.recorder.terms), len(learn.dls.train)
+    learn.run_limits.max_iter, learn.run_limits.time_budget = n_iter, time_budget
+    start_epoch, learn.exact_resume.skip = divmod(it, per_epoch)
+    if n_iter is not None and it >= n_iter: return learn
+    learn.fit(math.ceil(n_iter/per_epoch) if n_iter else 10**6, start_epoch=start_epoch, reset_opt=learn.opt is None)
     return learn
 
 # %% ../nbs/05_train.ipynb #157cf6c5
@@ -306,6 +391,57 @@ def load_generator(path, nets:dict|None=None) -> tuple[Generator, DeepSiMConfig]
     nets = {} if nets is None else nets
     if cfg.encoder not in nets: nets[cfg.encoder] = feature_net(cfg.encoder)   # kept in `nets` for the caller
     enc = nets[cfg.encoder]
-    G = Generator(feature_shape(enc, cfg.layer_name, cfg.size), cfg.size, cfg.gen_width, cfg.fc_dim)
+    G = Generator(feature_shape(enc, cfg.layer_name, cfg.size), cfg.size, cfg.gen_width, cfg.fc_dim, cfg.channels)
     G.load_state_dict({k: v.float() for k, v in s['g'].items()})
     return G.eval(), cfg
+
+# %% ../nbs/05_train.ipynb #ec3fde09
+def reference_loop(learn:Learner, # a fresh Learner from `deepsim_learner` with a discriminator
+                   n:int,         # iterations
+                   timer:list|None=None # if given, gets the wall time of each iteration
+                  ) -> list[dict]:
+    "The DeepSiM iteration as a plain PyTorch loop over the Learner's own objects: the reference the callbacks must equal."
+    cfg, G, lf = learn.cfg, learn.model, learn.loss_func
+    ds, enc = learn.discriminator_step, learn.encode_features
+    dev = learn.dls.device
+    enc.before_fit(); ds.before_fit()
+    if learn.opt is None: learn.create_opt()
+    opt, D, mf = learn.opt, ds.disc, enc.mf
+    g_on, d_on, hist, epoch = True, True, [], 0
+    ac = (lambda: torch.autocast(dev.type, dtype=amp_dtype(dev))) if amp_dtype(dev) else contextlib.nullcontext
+    while len(hist) < n:
+        dl = learn.dls.train
+        dl.rng = random.Random(f"{cfg.seed}/order/{epoch}"); random.seed(f"{cfg.seed}/augment/{epoch}")
+        G.train(); D.train()
+        for b in dl:
+            if len(hist) == n: break
+            if dev.type == 'cuda': torch.cuda.synchronize()
+            t = time.perf_counter()
+            with ac():
+                y = b[0].to(memory_format=mf)
+                shared = lf.comparator is enc.encoder
+                with torch.no_grad(): f = enc.encoder(y, [enc.layer, lf.layer] if shared else enc.layer)
+                x = (f[enc.layer] if shared else f).float()
+                fake = G(x).float()
+                if d_on:
+                    D.requires_grad_(True); d = disc_losses(D, y, fake.detach(), x)
+                    ds.opt_d.zero_grad(); (d['d_real'] + d['d_fake']).backward(); ds.opt_d.step()
+                else:
+                    with torch.no_grad(): d = disc_losses(D, y, fake.detach(), x)
+                D.requires_grad_(False)
+                loss = lf(fake, y, x, f[lf.layer] if shared else None)
+            rec = dict(it=len(hist), loss=loss.item(), **{k: v.item() for k, v in lf.terms.items()}, **{k: v.item() for k, v in d.items()})
+            rec.update(r=(rec['d_real'] + rec['d_fake'])/max(rec['adv'], 1e-12), g_on=g_on, d_on=d_on)
+            if g_on: loss.backward(); opt.step()
+            opt.zero_grad()
+            g_on, d_on = next_state(rec['r'], g_on, d_on, cfg.r_stop_d, cfg.r_resume_d, cfg.r_stop_g)
+            hist.append(rec)
+            if dev.type == 'cuda': torch.cuda.synchronize()
+            if timer is not None: timer.append(time.perf_counter() - t)
+        if len(hist) == n: break
+        G.eval(); D.eval()                       # the Learner's validation pass at the end of each epoch
+        with torch.no_grad(), ac():
+            for b in learn.dls.valid:
+                y = b[0].to(memory_format=mf); x = enc.encoder(y, enc.layer).float(); lf(G(x).float(), y, x)
+        epoch += 1
+    return hist

@@ -34,6 +34,6 @@ if __name__ == '__main__':
             command=a.command.format(preset=p, layer=c['layer'], loss=c['loss'], minutes=minutes, run=run),
             commit=a.commit, data=DATA.get(p, p), iterations=g['it'], batch_size=c['bs'], device=g['info'].get('device'),
             machine=f"{platform.machine()}, {torch.get_num_threads()} threads", train_seconds=g['info'].get('seconds_this_session'),
-            weights=g['weights'], metrics={k: m[k] for k in ('img_err', 'feat_err', 'psnr', 'ssim', 'top1', 'top5') if k in m})
+            weights=g['weights'], metrics={k: m[k] for k in ('img_err', 'feat_err', 'psnr', 'ssim', 'top1', 'top5', 'sharp', 'colour', 'lp_psnr') if k in m})
         print(name, man['generators'][name]['iterations'], man['generators'][name]['metrics'])
     (WEIGHTS_DIR/'manifest.json').write_text(json.dumps(man, indent=1) + '\n')
