@@ -140,14 +140,22 @@ def deepsim_demo(out:str='deepsim_demo', # the folder for the figures and the ta
                 ):
     "Reconstruct held-out images with the shipped generators: a grid per layer, and the metrics table (DeepSiM vs image loss)."
     from deepsim.metrics import metrics_table, shipped_generators, held_out, reconstruct, sort_table
+    from deepsim.data import fashion_dir, FASHION_SAMPLE
     from deepsim.train import load_generator
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     t0, tables, nets = time.perf_counter(), [], {}
     for preset in ('photos', 'fashion'):
-        paths = shipped_generators(preset)
-        if not paths: continue
+        listed = shipped_generators(preset)
+        paths = [p for p in listed if p.is_file()]
+        if not paths: print(f"{preset}: no shipped generators for this preset (none of its files are in the package): skipped"); continue
+        if len(paths) < len(listed): print(f"{preset}: missing from the package, skipped: {', '.join(p.name for p in listed if not p.is_file())}")
         try: y = held_out(preset, 256 if preset == 'fashion' else None)
-        except FileNotFoundError as e: print(f"skipping the {preset} generators: {e}"); continue
+        except FileNotFoundError as e: print(f"{preset}: skipped: {e}"); continue
+        if preset == 'photos': src = f"{len(y)} fixed crops of the {len(packaged_photos())} packaged photos"
+        else:
+            try: src = f"the first {len(y)} test images of Fashion-MNIST in {fashion_dir()}"
+            except FileNotFoundError: src = f"the first {len(y)} test images of Fashion-MNIST from the sample shipped with deepsim ({FASHION_SAMPLE}; the data set is not installed)"
+        print(f"{preset}: evaluating {len(paths)} generator file{'s'*(len(paths) != 1)} on {src}")
         tables.append(metrics_table(paths, {preset: y}, nets))
         gens = {}
         for p in paths:

@@ -18,10 +18,11 @@ from .core import default_device
 
 # %% auto #0
 __all__ = ['PACKAGED_PHOTOS', 'OPENCV_SAMPLES', 'RESERVED_PACKAGES', 'CORPUS_SOURCES', 'MANIFEST_COLUMNS', 'FASHION_DIRS',
-           'FASHION_CLASSES', 'PREPS', 'packaged_photos', 'BadImageError', 'read_image', 'image_files', 'check_images',
-           'split_photos', 'photo_paths', 'package_licence', 'photo_stats', 'is_photo', 'corpus_dir', 'gather_corpus',
-           'Crop', 'fixed_crops', 'crop_dls', 'photo_dls', 'heldout_photos', 'imagenet_dls', 'fashion_dir',
-           'fashion_mnist', 'GreyDataset', 'fashion_dls', 'Prep', 'get_prep']
+           'FASHION_CLASSES', 'FASHION_SAMPLE', 'PREPS', 'packaged_photos', 'BadImageError', 'read_image',
+           'image_files', 'check_images', 'split_photos', 'photo_paths', 'package_licence', 'photo_stats', 'is_photo',
+           'corpus_dir', 'gather_corpus', 'Crop', 'fixed_crops', 'crop_dls', 'photo_dls', 'heldout_photos',
+           'imagenet_dls', 'fashion_dir', 'fashion_mnist', 'fashion_sample', 'GreyDataset', 'fashion_dls', 'Prep',
+           'get_prep']
 
 # %% ../nbs/01_data.ipynb #35ed58b7
 PACKAGED_PHOTOS = {  # name -> (package, path inside the package); all colour photos, all shipped in the wheels
@@ -369,9 +370,10 @@ def _read_idx(path) -> np.ndarray:
     nd = data[3]; dims = [int.from_bytes(data[4+4*i:8+4*i], 'big') for i in range(nd)]
     return np.frombuffer(data, np.uint8, offset=4+4*nd).reshape(dims)
 
-def fashion_dir(path=None, download:bool=False) -> Path:
+def fashion_dir(path=None,            # a folder holding the four `.gz` files (default: `$DEEPSIM_FASHION_MNIST`, then `FASHION_DIRS`)
+                download:bool=False   # fetch them with torchvision when they are nowhere (needs the network)
+               ) -> Path:
     "The folder holding Fashion-MNIST's four `.gz` files, or an error that says how to get them."
-    import os
     need = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']
     cands = [Path(p) for p in (path, os.environ.get('DEEPSIM_FASHION_MNIST')) if p] + FASHION_DIRS
     for d in cands:
@@ -384,25 +386,51 @@ def fashion_dir(path=None, download:bool=False) -> Path:
                             f"$DEEPSIM_FASHION_MNIST, or install them with `apt-get install dataset-fashion-mnist` "
                             f"(into {FASHION_DIRS[0]}); online, download=True fetches them.")
 
+# %% ../nbs/01_data.ipynb #779be0cc
+def _resize_grey(x:torch.Tensor, size:int) -> torch.Tensor:
+    "uint8 images `(N,1,H,W)` resized to `size` x `size` (bilinear, antialiased, rounded back to uint8)."
+    if size == x.shape[-1]: return x
+    x = torch.nn.functional.interpolate(x.float(), size=(size, size), mode='bilinear', antialias=True, align_corners=False)
+    return x.round().clamp(0, 255).to(torch.uint8)
+
 @functools.lru_cache(maxsize=4)
-def fashion_mnist(split:str='train', size:int=32, path=None, download:bool=False) -> tuple[torch.Tensor, torch.Tensor]:
+def fashion_mnist(split:str='train', # 'train' (60,000 images) or 'test' (10,000)
+                  size:int=32,       # the side of the resized images (28: the originals)
+                  path=None,         # the folder of the `.gz` files (see `fashion_dir`)
+                  download:bool=False
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
     "Fashion-MNIST `split` ('train' or 'test') as uint8 images `(N,1,size,size)` and int64 labels."
     if split not in ('train', 'test'): raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     d, pre = fashion_dir(path, download), ('train' if split == 'train' else 't10k')
     x = torch.from_numpy(_read_idx(d/f'{pre}-images-idx3-ubyte.gz').copy())[:, None]
     y = torch.from_numpy(_read_idx(d/f'{pre}-labels-idx1-ubyte.gz').astype(np.int64))
-    if size != x.shape[-1]:
-        x = torch.nn.functional.interpolate(x.float(), size=(size, size), mode='bilinear', antialias=True, align_corners=False)
-        x = x.round().clamp(0, 255).to(torch.uint8)
-    return x, y
+    return _resize_grey(x, size), y
 
+# %% ../nbs/01_data.ipynb #06dbcac5
+import importlib.util
+FASHION_SAMPLE = Path(importlib.util.find_spec('deepsim').origin).parent/'samples'/'fashion_sample.npz'   # shipped in the wheel
+
+def fashion_sample(size:int=32 # the side of the resized images (28: the originals)
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    "The first 256 images of Fashion-MNIST's test split, shipped with deepsim: uint8 `(256,1,size,size)` and int64 labels."
+    if not FASHION_SAMPLE.is_file(): raise FileNotFoundError(f"{FASHION_SAMPLE}: the packaged Fashion-MNIST sample is missing (reinstall deepsim)")
+    with np.load(FASHION_SAMPLE) as f: x, y = f['images'], f['labels']
+    return _resize_grey(torch.from_numpy(x)[:, None], size), torch.from_numpy(y.astype(np.int64))
+
+# %% ../nbs/01_data.ipynb #8c766be7
 class GreyDataset(torch.utils.data.Dataset):
     "uint8 greyscale images and labels -> (`(3,H,W)` `[0,1]` RGB image, label) items."
     def __init__(self, x, y): self.x, self.y = x, y
     def __len__(self): return len(self.x)
     def __getitem__(self, i): return self.x[i].expand(3, -1, -1).float()/255., self.y[i]
 
-def fashion_dls(size:int=32, bs:int=64, n_train:int|None=None, n_valid:int|None=None, path=None, device=None, **kwargs):
+# %% ../nbs/01_data.ipynb #01e4d1e9
+def fashion_dls(size:int=32,            # image size
+                bs:int=64,              # batch size
+                n_train:int|None=None,  # use only the first `n_train` training images
+                n_valid:int|None=None,  # hold out only the first `n_valid` test images
+                path=None,              # the folder of the `.gz` files (see `fashion_dir`)
+                device=None, **kwargs):
     "fastai `DataLoaders` of Fashion-MNIST: the train split (shuffled) and the test split as held-out data."
     from fastai.data.core import DataLoaders
     (xt, yt), (xv, yv) = fashion_mnist('train', size, path), fashion_mnist('test', size, path)

@@ -4,13 +4,13 @@
 
 # %% ../nbs/06_metrics.ipynb #23f01cda
 from __future__ import annotations
-import json, math
+import json, math, warnings
 from pathlib import Path
 import torch, pandas as pd
 import torch.nn.functional as F
 from torchmetrics.functional import peak_signal_noise_ratio, structural_similarity_index_measure
 from .nets import FeatureNet, feature_net, WEIGHTS_DIR
-from .data import heldout_photos
+from .data import heldout_photos, fashion_mnist, fashion_sample
 
 # %% auto #0
 __all__ = ['LAPLACIAN', 'mean_pairwise_distance', 'normalised_error', 'psnr', 'ssim', 'class_agreement', 'laplacian', 'sharpness',
@@ -99,13 +99,24 @@ def evaluate(G, cfg, y:torch.Tensor, nets:dict, recon:torch.Tensor|None=None) ->
     return {k: round(v, 4) for k, v in res.items()}
 
 # %% ../nbs/06_metrics.ipynb #1f88e42c
-def held_out(preset:str, n:int|None=None, data=None) -> torch.Tensor:
-    "The held-out images of `preset` (at most `n`), as one `[0,1]` batch on the CPU."
+def held_out(preset:str,         # photos, fashion or paper
+             n:int|None=None,    # at most this many images; fashion: 512 by default, at most 256 from the packaged sample
+             data=None           # the preset's data (`preset_dls`); fashion: the folder of the `.gz` files, never replaced by the sample
+            ) -> torch.Tensor:
+    "The held-out images of `preset` (at most `n`) as one `[0,1]` batch on the CPU; fashion uses the packaged sample without the data set."
     from deepsim.train import preset_config, preset_dls
     cfg = preset_config(preset)
     if preset == 'photos': return heldout_photos(cfg.size)[:n]      # the packaged photos: no corpus needed
-    kw = dict(n_valid=n or 512) if preset == 'fashion' else {}
-    dls = preset_dls(cfg, data, device='cpu', **kw)
+    if preset == 'fashion':
+        try: x, _ = fashion_mnist('test', cfg.size, data)
+        except FileNotFoundError as e:
+            if data is not None: raise                              # a folder was asked for: no silent substitute
+            x, _ = fashion_sample(cfg.size)
+            if n is not None and n > len(x):
+                raise FileNotFoundError(f"{e}\nThe packaged sample holds only the first {len(x)} test images, not n={n}.") from None
+            if n is None: warnings.warn(f"Fashion-MNIST is not installed: held out are the {len(x)} images of the packaged sample, not 512")
+        return x[:n or 512].expand(-1, 3, -1, -1).float()/255.       # as `GreyDataset` does, without loading the train split
+    dls = preset_dls(cfg, data, device='cpu')
     y = torch.cat([b[0] for b in dls.valid])
     return y[:n] if n else y
 

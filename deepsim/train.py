@@ -15,7 +15,7 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 import fastai.callback.progress
 from fastai.optimizer import Adam
-from fastai.torch_core import get_random_states, set_random_states
+from fastai.torch_core import get_random_states, set_random_states, to_device
 from .core import default_device, amp_dtype
 from .nets import FeatureNet, feature_net
 from .models import Generator, Discriminator
@@ -349,9 +349,10 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
 def load_state(learn:Learner, state:dict):
     "Put a checkpoint's `run_state` into a Learner made by `deepsim_learner` under the same configuration."
     learn.model.load_state_dict(state['g'])
-    learn.create_opt(); learn.opt.load_state_dict(state['g_opt'])
+    dev = learn.dls.device   # optimiser states go where the parameters will be (the networks move in before_fit)
+    learn.create_opt(); learn.opt.load_state_dict(to_device(state['g_opt'], dev))
     if (ds := getattr(learn, 'discriminator_step', None)) is not None:
-        ds.disc.load_state_dict(state['d']); ds.opt_d = ds.make_opt(); ds.opt_d.load_state_dict(state['d_opt'])
+        ds.disc.load_state_dict(state['d']); ds.opt_d = ds.make_opt(); ds.opt_d.load_state_dict(to_device(state['d_opt'], dev))
     if (rule := getattr(learn, 'paper_rule', None)) is not None: rule.g_on, rule.d_on = state['g_on'], state['d_on']
     learn.recorder.terms = list(state['hist'])
     learn.exact_resume.rng_state = state['rng']

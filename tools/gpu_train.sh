@@ -28,8 +28,8 @@ RUNS=${RUNS:-"fashion:fc6:deepsim fashion:fc6:img_only photos:fc6:deepsim photos
 # the packing below always happens inside the session's limit, however slow the start was.
 python3 tools/train_runs.py --runs $RUNS --minutes "$MINUTES" --iters "$ITERS" --save_every 2000 --out runs/trained \
   > "$OUT/summary.txt" 2>&1 &
-TR=$!; (sleep "${DEADLINE:-540}"; kill -TERM $TR 2>/dev/null) & WD=$!
-(sleep 200; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv; nvidia-smi) > "$OUT/gpu.txt" 2>&1 &
+TR=$!; (sleep "${DEADLINE:-540}"; kill -TERM $TR) >/dev/null 2>&1 & WD=$!
+(sleep 200; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv; nvidia-smi) > "$OUT/gpu.txt" 2>&1 </dev/null &
 wait $TR; kill $WD 2>/dev/null; cat "$OUT/summary.txt"
 # Back: the fp16 generators (in parts of at most 15 MB) and the per-iteration logs.
 (cd runs/trained && tar cf - */generator.pth | split -b 15m - "$OUT/generators.tar.part-")

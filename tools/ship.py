@@ -1,9 +1,9 @@
 """Maintainers' tool: copy finished training runs into the package and write deepsim/weights/manifest.json.
 
-    python tools/ship.py runs/fashion-fc6-deepsim runs/... --commit HASH --minutes-of runs/queue.log
+    python tools/ship.py runs/trained/* --commit HASH --machine "one NVIDIA H200, 16 cores; 12 runs side by side under MPS"
 
 For each run folder it copies `generator.pth` (already fp16) to `deepsim/weights/<preset>-<layer>-<loss>.pth`, and
-records in the manifest the exact command that trained it, the commit of the code, the data, the iterations, the
+records in the manifest the exact command that trained it (and the batch command that ran it, `tools/gpu_train.sh`), the commit of the code, the data, the iterations, the
 device, the training time and its metrics on the held-out data that `deepsim.metrics` defines (the same data the
 manifest test in `06_metrics` uses: all held-out photo crops; the first 256 Fashion-MNIST test images).
 """
@@ -13,17 +13,20 @@ import torch
 from deepsim.nets import WEIGHTS_DIR
 from deepsim.metrics import metrics_table, held_out, read_manifest
 
-DATA = {'photos': 'the packaged photos (deepsim.data.photo_dls: 7 training photos, random 64 px crops; held out: 3 photos x 8 fixed crops)',
+DATA = {'photos': ('the photo corpus of deepsim_corpus --max_size 160 (304 photos from Debian packages: tuxpaint-stamps-default 272, '
+                   'opencv-doc 23, plasma-workspace-wallpapers 9), random 64 px crops; held out: the 10 photos of the pip wheels x 8 fixed crops'),
         'fashion': 'Fashion-MNIST from Debian dataset-fashion-mnist (60,000 training images at 32 px; held out: the first 256 test images)'}
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(); ap.add_argument('runs', nargs='+'); ap.add_argument('--commit', required=True)
-    ap.add_argument('--command', default='deepsim_train --preset {preset} --layer {layer} --loss {loss} --minutes {minutes} --out {run}')
-    ap.add_argument('--minutes', type=float, required=True, nargs='+', help='the --minutes of each run, in order')
+    ap.add_argument('--command', default='deepsim_train --preset {preset} --layer {layer} --loss {loss} --iters {iters} --save_every 2000 --out runs/trained/{run}')
+    ap.add_argument('--batch', default='OUT=runs/gpu-out MINUTES=7 DEADLINE=530 bash tools/gpu_train.sh',
+                    help='the command that ran all the runs together (each stopped by its time budget or its iteration cap)')
+    ap.add_argument('--machine', default=f"{platform.machine()}, {torch.get_num_threads()} threads")
     a = ap.parse_args()
     man = read_manifest(); man.setdefault('generators', {})
     imgs = {}
-    for run, minutes in zip(a.runs, a.minutes*(len(a.runs) if len(a.minutes) == 1 else 1)):
+    for run in a.runs:
         run = Path(run); g = torch.load(run/'generator.pth', map_location='cpu', weights_only=False)
         c = g['config']; name = f"{c['preset']}-{c['layer']}-{c['loss']}.pth"
         shutil.copy(run/'generator.pth', WEIGHTS_DIR/name)
@@ -31,9 +34,9 @@ if __name__ == '__main__':
         if p not in imgs: imgs[p] = held_out(p, 256 if p == 'fashion' else None)
         m = metrics_table([WEIGHTS_DIR/name], imgs).to_dict('records')[0]
         man['generators'][name] = dict(preset=p, layer=c['layer'], loss=c['loss'], layer_name=c['roles'].get(c['layer'], c['layer']),
-            command=a.command.format(preset=p, layer=c['layer'], loss=c['loss'], minutes=minutes, run=run),
+            command=a.command.format(preset=p, layer=c['layer'], loss=c['loss'], iters=int(g['it']), run=run.name), batch_command=a.batch,
             commit=a.commit, data=DATA.get(p, p), iterations=g['it'], batch_size=c['bs'], device=g['info'].get('device'),
-            machine=f"{platform.machine()}, {torch.get_num_threads()} threads", train_seconds=g['info'].get('seconds_this_session'),
+            machine=a.machine, train_seconds=g['info'].get('seconds_this_session'),
             weights=g['weights'], metrics={k: m[k] for k in ('img_err', 'feat_err', 'psnr', 'ssim', 'top1', 'top5', 'sharp', 'colour', 'lp_psnr') if k in m})
         print(name, man['generators'][name]['iterations'], man['generators'][name]['metrics'])
     (WEIGHTS_DIR/'manifest.json').write_text(json.dumps(man, indent=1) + '\n')
