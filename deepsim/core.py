@@ -4,17 +4,16 @@
 
 # %% ../nbs/00_core.ipynb #cc389b18
 from __future__ import annotations
-import contextlib, os
+import contextlib
 import torch, numpy as np
 import matplotlib.pyplot as plt
-from fastai.torch_core import set_seed
 
 # %% auto #0
-__all__ = ['default_device', 'amp_dtype', 'autocast', 'memory_format', 'to_numpy_image', 'image_grid']
+__all__ = ['best_device', 'amp_dtype', 'amp_context', 'memory_format', 'to_numpy_image', 'image_grid']
 
 # %% ../nbs/00_core.ipynb #4d4c8479
-def default_device(device=None # a device, a string like 'cuda:1', or None for the best available
-                  ) -> torch.device:
+def best_device(device=None    # a device, a string like 'cuda:1', or None for the best available
+               ) -> torch.device:
     "The device to use: `device` if given, else CUDA when available, else the CPU."
     if device is not None: return torch.device(device)
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -24,7 +23,7 @@ def amp_dtype(device) -> torch.dtype|None:
     "The autocast dtype for `device`: bf16 on CUDA, `None` (plain fp32) elsewhere."
     return torch.bfloat16 if torch.device(device).type == 'cuda' else None
 
-def autocast(device):
+def amp_context(device):
     "A context that runs in `amp_dtype(device)`, or does nothing when that is `None`."
     dt = amp_dtype(device)
     if dt is None: return contextlib.nullcontext()

@@ -4,25 +4,26 @@
 
 # %% ../nbs/01_data.ipynb #9c18bbc7
 from __future__ import annotations
-import csv, fnmatch, functools, hashlib, math, os, random, re, shutil, subprocess, warnings
+import csv, fnmatch, functools, gzip, hashlib, importlib.util, math, os, random, re, shutil, subprocess, warnings
 from pathlib import Path
 from typing import NamedTuple
-import numpy as np, torch, torch.nn as nn
+import numpy as np, torch, torch.nn as nn, torchvision
 from PIL import Image, UnidentifiedImageError
 from fastcore.basics import listify
+from fastai.data.core import DataLoaders
 from fastai.data.block import DataBlock, CategoryBlock
 from fastai.data.transforms import FuncSplitter, GrandparentSplitter, parent_label, get_image_files
+from fastai.vision.core import image2tensor
 from fastai.vision.data import ImageBlock
 from fastai.vision.augment import RandomResizedCrop, FlipItem, Resize, RandomCrop, ResizeMethod
-from .core import default_device
+from .core import best_device
 
 # %% auto #0
 __all__ = ['PACKAGED_PHOTOS', 'OPENCV_SAMPLES', 'RESERVED_PACKAGES', 'CORPUS_SOURCES', 'MANIFEST_COLUMNS', 'FASHION_DIRS',
-           'FASHION_CLASSES', 'FASHION_SAMPLE', 'PREPS', 'packaged_photos', 'BadImageError', 'read_image',
-           'image_files', 'check_images', 'split_photos', 'photo_paths', 'package_licence', 'photo_stats', 'is_photo',
-           'corpus_dir', 'gather_corpus', 'Crop', 'fixed_crops', 'crop_dls', 'photo_dls', 'heldout_photos',
-           'imagenet_dls', 'fashion_dir', 'fashion_mnist', 'fashion_sample', 'GreyDataset', 'fashion_dls', 'Prep',
-           'get_prep']
+           'FASHION_SAMPLE', 'PREPS', 'packaged_photos', 'BadImageError', 'read_image', 'load_photo', 'image_files',
+           'check_images', 'split_photos', 'photo_paths', 'package_licence', 'photo_stats', 'is_photo', 'corpus_dir',
+           'gather_corpus', 'Crop', 'fixed_crops', 'crop_dls', 'photo_dls', 'heldout_photos', 'imagenet_dls',
+           'fashion_dir', 'fashion_mnist', 'fashion_sample', 'GreyDataset', 'fashion_dls', 'Prep', 'get_prep']
 
 # %% ../nbs/01_data.ipynb #35ed58b7
 PACKAGED_PHOTOS = {  # name -> (package, path inside the package); all colour photos, all shipped in the wheels
@@ -42,7 +43,6 @@ OPENCV_SAMPLES = Path('/usr/share/doc/opencv-doc/examples/data')  # Debian's ope
 # %% ../nbs/01_data.ipynb #bee53f47
 def packaged_photos() -> dict[str, Path]:
     "The embedded photo set: name -> path of each photo inside its installed package."
-    import importlib.util
     res = {}
     for name, (pkg, rel) in PACKAGED_PHOTOS.items():
         p = Path(importlib.util.find_spec(pkg).origin).parent/rel
@@ -86,6 +86,15 @@ def read_image(path,             # an image file
     if min(im.size) < min_size:
         raise BadImageError(path, f"is {im.size[0]}x{im.size[1]}, smaller than the crop size {min_size}")
     return im
+
+# %% ../nbs/01_data.ipynb #9ad79f98
+def load_photo(path,     # an image file (read with `read_image`)
+               size:int  # the side of the square batch
+              ) -> torch.Tensor:
+    "A photo as a `(1,3,size,size)` `[0,1]` batch: the centre square, resized (antialiased)."
+    im = read_image(path); s = min(im.size); l, t = (im.size[0]-s)//2, (im.size[1]-s)//2
+    im = im.crop((l, t, l+s, t+s)).resize((size, size), resample=Image.BICUBIC)
+    return image2tensor(im)[None].float()/255
 
 # %% ../nbs/01_data.ipynb #85d90368
 def image_files(folder, recurse:bool=True) -> list[Path]:
@@ -284,7 +293,7 @@ def fixed_crops(path, n:int, min_scale:float=0.35, seed:int=0) -> list[Crop]:
 
 # %% ../nbs/01_data.ipynb #6aafe9a7
 def crop_dls(train_paths, valid_paths,
-             size:int=64,            # crop size in pixels (32..256)
+             size:int=64,            # crop size in pixels (8..512)
              bs:int=32,              # batch size
              min_scale:float=0.35,   # smallest crop, as a fraction of the photo's shorter side squared
              flip:bool=True,         # random horizontal flips in training
@@ -308,7 +317,7 @@ def crop_dls(train_paths, valid_paths,
     if flip: tfms.append(FlipItem(0.5))
     dblock = DataBlock(blocks=(ImageBlock,), get_x=get_x, splitter=FuncSplitter(lambda c: c.box is not None),
                        item_tfms=tfms)
-    return dblock.dataloaders(items, bs=bs, device=default_device(device), num_workers=num_workers, **kwargs)
+    return dblock.dataloaders(items, bs=bs, device=best_device(device), num_workers=num_workers, **kwargs)
 
 
 # %% ../nbs/01_data.ipynb #bfee0a06
@@ -357,29 +366,29 @@ def imagenet_dls(path,                 # folder holding `train/` and `val/`, eac
                        splitter=GrandparentSplitter(train_name='train', valid_name=valid_name), get_y=parent_label,
                        item_tfms=[Resize(load_size, method=ResizeMethod.Squish), RandomCrop(size)])
     kw = {} if num_workers is None else dict(num_workers=num_workers)
-    return dblock.dataloaders(path, bs=bs, device=default_device(device), **kw, **kwargs)
+    return dblock.dataloaders(path, bs=bs, device=best_device(device), **kw, **kwargs)
 
 # %% ../nbs/01_data.ipynb #c6936c07
 FASHION_DIRS = [Path('/usr/share/datasets/fashion-mnist'), Path('~/.cache/deepsim/FashionMNIST/raw').expanduser()]
-FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
 
 def _read_idx(path) -> np.ndarray:
     "A gzipped IDX file (the MNIST format) as an array."
-    import gzip
     with gzip.open(path, 'rb') as f: data = f.read()
     nd = data[3]; dims = [int.from_bytes(data[4+4*i:8+4*i], 'big') for i in range(nd)]
     return np.frombuffer(data, np.uint8, offset=4+4*nd).reshape(dims)
 
-def fashion_dir(path=None,            # a folder holding the four `.gz` files (default: `$DEEPSIM_FASHION_MNIST`, then `FASHION_DIRS`)
-                download:bool=False   # fetch them with torchvision when they are nowhere (needs the network)
+def fashion_dir(path=None,            # the folder holding the four `.gz` files; None: `$DEEPSIM_FASHION_MNIST`, then `FASHION_DIRS`
+                download:bool=False   # with no `path`, fetch them with torchvision when they are nowhere (needs the network)
                ) -> Path:
     "The folder holding Fashion-MNIST's four `.gz` files, or an error that says how to get them."
     need = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']
-    cands = [Path(p) for p in (path, os.environ.get('DEEPSIM_FASHION_MNIST')) if p] + FASHION_DIRS
-    for d in cands:
-        if all((d/f).is_file() for f in need): return d
+    has_all = lambda d: all((d/f).is_file() for f in need)
+    if path is not None:                # the folder asked for, or an error: never another copy in its place
+        if not has_all(Path(path)): raise FileNotFoundError(f"{path}: not a Fashion-MNIST folder (needs {', '.join(need)})")
+        return Path(path)
+    for d in [Path(p) for p in [os.environ.get('DEEPSIM_FASHION_MNIST')] if p] + FASHION_DIRS:
+        if has_all(d): return d
     if download:
-        import torchvision
         torchvision.datasets.FashionMNIST(FASHION_DIRS[1].parent.parent, download=True)
         return FASHION_DIRS[1]
     raise FileNotFoundError(f"Fashion-MNIST not found: provide the files {', '.join(need)} in a folder given as path= or "
@@ -407,7 +416,6 @@ def fashion_mnist(split:str='train', # 'train' (60,000 images) or 'test' (10,000
     return _resize_grey(x, size), y
 
 # %% ../nbs/01_data.ipynb #06dbcac5
-import importlib.util
 FASHION_SAMPLE = Path(importlib.util.find_spec('deepsim').origin).parent/'samples'/'fashion_sample.npz'   # shipped in the wheel
 
 def fashion_sample(size:int=32 # the side of the resized images (28: the originals)
@@ -432,10 +440,9 @@ def fashion_dls(size:int=32,            # image size
                 path=None,              # the folder of the `.gz` files (see `fashion_dir`)
                 device=None, **kwargs):
     "fastai `DataLoaders` of Fashion-MNIST: the train split (shuffled) and the test split as held-out data."
-    from fastai.data.core import DataLoaders
     (xt, yt), (xv, yv) = fashion_mnist('train', size, path), fashion_mnist('test', size, path)
     tds, vds = GreyDataset(xt[:n_train], yt[:n_train]), GreyDataset(xv[:n_valid], yv[:n_valid])
-    return DataLoaders.from_dsets(tds, vds, bs=bs, device=default_device(device), num_workers=0, **kwargs)
+    return DataLoaders.from_dsets(tds, vds, bs=bs, device=best_device(device), num_workers=0, **kwargs)
 
 # %% ../nbs/01_data.ipynb #7f41166e
 class Prep(nn.Module):

