@@ -173,7 +173,7 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     if data is not None and not Path(data).is_dir(): raise UsageError(f"--data {data}: no such folder")
     import torch   # slow imports (seconds): after --help and the checks above
     from fastai.torch_core import set_seed
-    from deepsim.train import preset_dls, deepsim_learner, fit_iters, export_generator
+    from deepsim.train import preset_dls, deepsim_learner, fit_iters, export_generator, atomic_save
     dev = cli_device(device)
     cfg = run_config(out, resume, preset=preset, layer=layer, loss=loss, seed=seed, bs=bs)
     out = Path(out); ck, opts = out/'checkpoint.pth', out/'run.json'
@@ -196,8 +196,8 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     try: fit_iters(learn, iters, minutes*60 if minutes else None)
     finally:
         signal.signal(signal.SIGINT, handlers[0]); signal.signal(signal.SIGTERM, handlers[1])   # as before: this may run inside a notebook
-        with open(out/'log.jsonl', 'w') as f:
-            for r in learn.recorder.terms: f.write(json.dumps(r) + '\n')
+        # the log, like the checkpoint, is written whole or not at all (a full disk leaves the previous one)
+        atomic_save(learn.recorder.terms, out/'log.jsonl', save=lambda rows, f: f.write(''.join(json.dumps(r) + '\n' for r in rows).encode()))
     export_generator(ck, out/'generator.pth', device=str(dev), seconds_this_session=round(time.perf_counter()-t, 1))
     print(f"{cfg.preset}/{cfg.layer}/{cfg.loss}: {len(learn.recorder.terms)} iterations, {time.perf_counter()-t:.0f}s this session; {out/'generator.pth'}")
 

@@ -8,7 +8,7 @@ import json, math, warnings
 from pathlib import Path
 import torch, pandas as pd
 import torch.nn.functional as F
-from torchmetrics.functional import peak_signal_noise_ratio, structural_similarity_index_measure
+from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 from .nets import FeatureNet, feature_net, WEIGHTS_DIR
 from .data import heldout_photos, fashion_mnist, fashion_sample
 

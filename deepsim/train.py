@@ -503,12 +503,12 @@ def reference_loop(learn:Learner, # a fresh Learner from `deepsim_learner` with 
         dl = learn.dls.train
         dl.rng = random.Random(f"{cfg.seed}/order/{epoch}"); random.seed(f"{cfg.seed}/augment/{epoch}")
         G.train(); D.train()
-        for b in dl:
+        for b in dl:                             # plain tensors, as the Learner's CastToTensor makes them
             if len(hist) == n: break
             if dev.type == 'cuda': torch.cuda.synchronize()
             t = time.perf_counter()
             with ac():
-                y = b[0].to(memory_format=mf)
+                y = b[0].as_subclass(torch.Tensor).to(memory_format=mf)
                 shared = lf.comparator is enc.encoder
                 with torch.no_grad(): f = enc.encoder(y, [enc.layer, lf.layer] if shared else enc.layer)
                 x = (f[enc.layer] if shared else f).float()
@@ -532,6 +532,6 @@ def reference_loop(learn:Learner, # a fresh Learner from `deepsim_learner` with 
         G.eval(); D.eval()                       # the Learner's validation pass at the end of each epoch
         with torch.no_grad(), ac():
             for b in learn.dls.valid:
-                y = b[0].to(memory_format=mf); x = enc.encoder(y, enc.layer).float(); lf(G(x).float(), y, x)
+                y = b[0].as_subclass(torch.Tensor).to(memory_format=mf); x = enc.encoder(y, enc.layer).float(); lf(G(x).float(), y, x)
         epoch += 1
     return hist
