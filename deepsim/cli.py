@@ -124,14 +124,13 @@ def run_config(out,                # the run folder
                **given             # the configuration options on the command line (preset, layer, loss, seed, bs); None: not given
               ):                  # -> deepsim.train.DeepSiMConfig (imported inside: slow import)
     "The configuration of the run in `out`: a new one from the options `given`, or with `resume` the checkpoint's, checked against `given`."
-    import torch   # slow imports (seconds): after --help
-    from deepsim.train import DeepSiMConfig, PRESETS, preset_config
+    from deepsim.train import DeepSiMConfig, PRESETS, preset_config, load_checkpoint   # slow imports (seconds): after --help
     from deepsim.losses import LOSS_PRESETS
     from deepsim.nets import feature_net
     ck, given = Path(out)/'checkpoint.pth', {k: v for k, v in given.items() if v is not None}
     if resume:
         if not ck.is_file(): raise UsageError(f"--resume: no checkpoint in {out} ({ck.name} is not there): check --out, or leave out --resume to start a new run")
-        c = torch.load(ck, map_location='cpu', weights_only=False)['config']
+        c = load_checkpoint(ck)['config']       # weights_only: a checkpoint cannot run code (a BadTorchFile otherwise)
         cfg = DeepSiMConfig(**{**c, 'betas': tuple(c['betas'])})
         clash = {k: v for k, v in given.items() if getattr(cfg, k) != v}
         if clash: raise UsageError(f"{ck} was made with {' '.join(f'--{k} {getattr(cfg, k)}' for k in clash)}, not {' '.join(f'--{k} {v}' for k, v in clash.items())}: "
@@ -217,8 +216,8 @@ def folder_images(folder,              # a folder of photos
 def generator_files(models:str|None=None # a generator file, a folder of them (a run folder: its generator.pth), or None: the shipped ones
                    ) -> dict:
     "Generator file -> its saved configuration (a dict), for `--models`; a `UsageError` for a path that is not there or not a generator."
-    import torch, pickle   # slow import (seconds): after --help
-    from deepsim.metrics import shipped_generators
+    from deepsim.metrics import shipped_generators   # slow imports (seconds): after --help
+    from deepsim.train import load_checkpoint
     if models is None: paths = shipped_generators()
     elif Path(models).is_dir():
         paths = sorted(Path(models).glob('*.pth'))
@@ -229,11 +228,8 @@ def generator_files(models:str|None=None # a generator file, a folder of them (a
     if not paths: raise UsageError(f"--models {models}: no generator files (*.pth) in the folder")
     cfgs = {}
     for p in paths:
-        try: s = torch.load(p, map_location='cpu', weights_only=False)
-        except (pickle.UnpicklingError, RuntimeError, EOFError) as e: raise UsageError(f"{p}: not a generator file ({e})") from None
-        if not isinstance(s, dict) or 'config' not in s or 'g' not in s:
-            raise UsageError(f"{p}: not a generator file (deepsim_train writes one as generator.pth in its --out folder)")
-        cfgs[p] = s['config']
+        try: cfgs[p] = load_checkpoint(p)['config']   # weights_only: a file cannot run code; refused with its name otherwise
+        except ValueError as e: raise UsageError(f"{e} (deepsim_train writes a generator as generator.pth in its --out folder)") from None
     return cfgs
 
 # %% ../nbs/09_cli.ipynb #ef4537c0

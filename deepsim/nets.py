@@ -98,7 +98,7 @@ def load_pth(path,        # a file written by `torch.save`
     try:
         with torch.serialization.safe_globals(list(allow)): return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
-        msg = str(e); g = re.search(r'Unsupported global: GLOBAL (\S+)', msg)
+        msg = str(e); g = re.search(r'[Uu]nsupported (?:global: )?GLOBAL (\S+)', msg)   # the two phrasings of torch's refusal
         if g: raise BadTorchFile(f"{path}: refused: it holds {g[1]}, which is neither a tensor nor a plain type, and loading it "
                                  "could run code from the file; it was not loaded (open it with torch.load(..., weights_only=False) "
                                  "only if you made it yourself)") from None
