@@ -100,7 +100,7 @@ def load_pth(path,        # a file written by `torch.save`
     except Exception as e:
         msg = str(e); g = re.search(r'[Uu]nsupported (?:global: )?GLOBAL (\S+)', msg)   # the two phrasings of torch's refusal
         if g: raise BadTorchFile(f"{path}: refused: it holds {g[1]}, which is neither a tensor nor a plain type, and loading it "
-                                 "could run code from the file; it was not loaded (open it with torch.load(..., weights_only=False) "
+                                 "could run code from the file; it was not loaded (load it with pickle's full powers "
                                  "only if you made it yourself)") from None
         detail = next((l.strip() for l in msg.split('WeightsUnpickler error:')[-1].splitlines() if l.strip()), '').split('. ')[0]
         raise BadTorchFile(f"{path}: not a readable PyTorch file (truncated, damaged, or another format): {type(e).__name__}"

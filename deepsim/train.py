@@ -245,7 +245,7 @@ def summary(rec:dict) -> str:
 class RecordTerms(Callback):
     "Each training iteration's loss, its terms, D's losses, `r` and the G/D state: a row of `learn.recorder.terms`, and the progress bar's comment."
     order = 65   # after the rule (40) computed r; after ProgressCallback (60), whose comment it replaces
-    def __init__(self, show_every:int=1): self.show_every, self.rec = show_every, None
+    def __init__(self, show_every:int=1): self.show_every, self.rec, self.new = show_every, None, False
     def before_fit(self):
         if not hasattr(self.recorder, 'terms'): self.recorder.terms = []
     def after_loss(self):
@@ -257,7 +257,8 @@ class RecordTerms(Callback):
         else: rec.update(g_on=True)
         self.rec = rec
     def after_batch(self):
-        if self.rec is None: return
+        self.new = self.rec is not None          # a new row this batch: not validation, not a replayed batch (later callbacks read it)
+        if not self.new: return
         self.recorder.terms.append(self.rec)
         pb = getattr(getattr(self.learn, 'progress', None), 'pbar', None)
         if pb is not None and len(self.recorder.terms) % self.show_every == 0: pb.comment = summary(self.rec)
@@ -286,13 +287,11 @@ class ProgressLines(Callback):
     def _epoch(self, log): self._print(*(f"{n} {v:.4g}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(self.recorder.metric_names, log)))
     def before_fit(self):
         self.on = self.learn.logger is not noop
-        self.t0 = self.t = time.perf_counter(); self.seen = self.last = len(self.recorder.terms)
+        self.t0 = self.t = time.perf_counter(); self.last = len(self.recorder.terms)
         if self.on: self.old_logger, self.learn.logger = self.learn.logger, self._epoch   # the Recorder's epoch rows, as lines
     def after_batch(self):
         it = len(self.recorder.terms)
-        if it == self.seen: return               # validation, or a replayed batch: no new iteration
-        self.seen = it
-        if not self.on or it % self.every: return
+        if not self.learn.record_terms.new or not self.on or it % self.every: return
         now, n = time.perf_counter(), getattr(getattr(self.learn, 'run_limits', None), 'max_iter', None)
         rate = (it - self.last)/max(now - self.t, 1e-9); self.t, self.last = now, it
         self._print(f"it {it}" + (f"/{n}" if n else ''), summary(self.recorder.terms[-1]), f"{rate:.3g} it/s", datetime.timedelta(seconds=round(now - self.t0)))
@@ -353,11 +352,8 @@ class SaveCheckpoint(Callback):
         try: atomic_save(run_state(self.learn), self.path)
         except DiskFull as e: raise DiskFull(f"{e}; training stopped at iteration {len(self.recorder.terms)}, {self.last_good()}") from e
         self.saved_it = len(self.recorder.terms)
-    def before_fit(self): self.seen = len(self.recorder.terms)
     def after_batch(self):
-        it = len(self.recorder.terms)
-        if it != self.seen and it % self.every == 0: self.save()
-        self.seen = it
+        if self.learn.record_terms.new and len(self.recorder.terms) % self.every == 0: self.save()
     def after_fit(self):
         if self.saved_it != len(self.recorder.terms): self.save()
 
@@ -367,11 +363,10 @@ class RunLimits(Callback):
     order = 95   # last: the iteration is logged and checkpointed before the run stops
     def __init__(self, max_iter:int|None=None, time_budget:float|None=None):
         self.max_iter, self.time_budget, self.stop_requested = max_iter, time_budget, False
-    def before_fit(self): self.t0, self.seen = time.perf_counter(), len(self.recorder.terms)
+    def before_fit(self): self.t0 = time.perf_counter()
     def after_batch(self):
+        if not self.learn.record_terms.new: return   # validation, or a replayed batch: no new iteration
         it = len(self.recorder.terms)
-        if it == self.seen: return               # validation, or a replayed batch: no new iteration
-        self.seen = it
         if self.stop_requested or (self.max_iter is not None and it >= self.max_iter) or \
            (self.time_budget is not None and time.perf_counter() - self.t0 > self.time_budget): raise CancelFitException()
 
