@@ -5,6 +5,7 @@
 # %% ../nbs/09_cli.ipynb #795c72fe
 from __future__ import annotations
 import json, os, re, signal, subprocess, sys, time, warnings
+from dataclasses import fields
 from functools import wraps
 from pathlib import Path
 from fastcore.script import call_parse
@@ -13,8 +14,9 @@ from fastcore.script import call_parse
 
 # %% auto #0
 __all__ = ['CLI_HINTS', 'USER_ERRORS', 'UsageError', 'cli_message', 'console_script', 'check_table', 'markdown_table',
-           'deepsim_check', 'deepsim_corpus', 'cli_device', 'run_config', 'deepsim_train', 'folder_images',
-           'generator_files', 'deepsim_eval', 'deepsim_demo', 'nb_markdown', 'deepsim_readme', 'deepsim_docs']
+           'deepsim_check', 'deepsim_corpus', 'cli_device', 'config_fields', 'run_config', 'deepsim_train',
+           'folder_images', 'generator_files', 'deepsim_eval', 'deepsim_demo', 'nb_markdown', 'deepsim_readme',
+           'deepsim_docs']
 
 # %% ../nbs/09_cli.ipynb #f0ded235
 class UsageError(Exception):
@@ -118,16 +120,40 @@ def cli_device(device:str|None=None # `--device`: cpu, cuda, cuda:N, mps, or Non
     if m[1] == 'mps' and not torch.backends.mps.is_available(): raise UsageError(f"--device {device}: Apple's MPS is not available here; use --device cpu")
     return torch.device(device)
 
+# %% ../nbs/09_cli.ipynb #f6242e4f
+def config_fields(text:str|None # `--config`: `name=value` pairs, e.g. "r_resume_d=0.2 feat_ratio=3" (commas or spaces between them)
+                 ) -> dict:
+    "The `DeepSiMConfig` fields set by `--config`, each value converted to its field's type, or a `UsageError` naming the valid fields."
+    from deepsim.train import DeepSiMConfig   # slow import (seconds): after --help
+    if not text: return {}
+    own = ('preset', 'layer', 'loss', 'seed', 'bs')      # these have options of their own
+    kinds = {f.name: f.default for f in fields(DeepSiMConfig) if f.name not in own + ('roles',)}
+    out = {}
+    for pair in text.replace(',', ' ').split():
+        name, eq, v = pair.partition('=')
+        if name in own: raise UsageError(f"--config {pair}: use --{name} for that")
+        if not eq or name not in kinds: raise UsageError(f"--config {pair!r}: expected name=value with a name among {', '.join(kinds)}")
+        d = kinds[name]
+        try:
+            if v == 'None' and d is None: out[name] = None
+            elif isinstance(d, bool): out[name] = {'true': True, 'false': False}[v.lower()]
+            elif isinstance(d, tuple): out[name] = tuple(float(s) for s in v.split('/'))
+            else: out[name] = (float if d is None else type(d))(v)
+        except (ValueError, KeyError): raise UsageError(f"--config {pair}: {v!r} is not a {type(d).__name__ if d is not None else 'number'}") from None
+    return out
+
+
 # %% ../nbs/09_cli.ipynb #ead57dcb
 def run_config(out,                # the run folder
                resume:bool=False,  # continue the run in `out`: its checkpoint gives the configuration
+               config:dict|None=None, # `--config`'s fields (`config_fields`); there None is a value (e.g. lam_adv=None: the loss preset's)
                **given             # the configuration options on the command line (preset, layer, loss, seed, bs); None: not given
               ):                  # -> deepsim.train.DeepSiMConfig (imported inside: slow import)
     "The configuration of the run in `out`: a new one from the options `given`, or with `resume` the checkpoint's, checked against `given`."
     from deepsim.train import DeepSiMConfig, PRESETS, preset_config, load_checkpoint   # slow imports (seconds): after --help
     from deepsim.losses import LOSS_PRESETS
     from deepsim.nets import feature_net
-    ck, given = Path(out)/'checkpoint.pth', {k: v for k, v in given.items() if v is not None}
+    ck, given = Path(out)/'checkpoint.pth', {**{k: v for k, v in given.items() if v is not None}, **(config or {})}
     if resume:
         if not ck.is_file(): raise UsageError(f"--resume: no checkpoint in {out} ({ck.name} is not there): check --out, or leave out --resume to start a new run")
         c = load_checkpoint(ck)['config']       # weights_only: a checkpoint cannot run code (a BadTorchFile otherwise)
@@ -161,7 +187,8 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
                   bs:int=None,        # the batch size (default: the preset's)
                   resume:bool=False,  # continue the run in --out, with the settings saved in its checkpoint
                   save_every:int=500, # write the checkpoint every this many iterations, and at the end
-                  convert:bool=False  # photos: convert greyscale, RGBA and 16-bit photos to RGB instead of leaving them out
+                  convert:bool=False, # photos: convert greyscale, RGBA and 16-bit photos to RGB instead of leaving them out
+                  config:str=None     # other settings of the run, e.g. "r_resume_d=0.2 lam_adv=300" (fields of DeepSiMConfig)
                  ):
     "Train a DeepSiM generator (a fastai Learner with the DeepSiM callbacks) and write checkpoint, generator and log to `out`."
     if iters is None and minutes is None: raise UsageError("give --iters and/or --minutes: how long to train")
@@ -174,7 +201,7 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     from fastai.torch_core import set_seed
     from deepsim.train import preset_dls, deepsim_learner, fit_iters, export_generator, atomic_save
     dev = cli_device(device)
-    cfg = run_config(out, resume, preset=preset, layer=layer, loss=loss, seed=seed, bs=bs)
+    cfg = run_config(out, resume, preset=preset, layer=layer, loss=loss, seed=seed, bs=bs, config=config_fields(config))
     out = Path(out); ck, opts = out/'checkpoint.pth', out/'run.json'
     if resume and opts.exists():   # the options outside the configuration, as the run was started
         saved = json.loads(opts.read_text()); data, convert = data or saved.get('data'), convert or saved.get('convert', False)

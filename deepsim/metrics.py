@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 from .nets import FeatureNet, feature_net, WEIGHTS_DIR
 from .data import heldout_photos, fashion_mnist, fashion_sample
+from .train import LAYER_ROLES, preset_config, preset_dls, load_generator
 
 # %% auto #0
 __all__ = ['LAPLACIAN', 'mean_pairwise_distance', 'normalised_error', 'psnr', 'ssim', 'class_agreement', 'laplacian', 'sharpness',
@@ -104,7 +105,6 @@ def held_out(preset:str,         # photos, fashion or paper
              data=None           # the preset's data (`preset_dls`); fashion: the folder of the `.gz` files, never replaced by the sample
             ) -> torch.Tensor:
     "The held-out images of `preset` (at most `n`) as one `[0,1]` batch on the CPU; fashion uses the packaged sample without the data set."
-    from deepsim.train import preset_config, preset_dls
     cfg = preset_config(preset)
     if preset == 'photos': return heldout_photos(cfg.size)[:n]      # the packaged photos: no corpus needed
     if preset == 'fashion':
@@ -132,7 +132,6 @@ def shipped_generators(preset:str|None=None, d=WEIGHTS_DIR) -> list[Path]:
 
 def metrics_table(paths, images:dict|None=None, nets:dict|None=None) -> pd.DataFrame:
     "One row of metrics per generator file; `images`: preset -> held-out batch (computed when missing)."
-    from deepsim.train import load_generator
     nets, images, rows = dict(nets or {}), dict(images or {}), []
     for p in paths:
         G, cfg = load_generator(p, nets)
@@ -144,6 +143,5 @@ def metrics_table(paths, images:dict|None=None, nets:dict|None=None) -> pd.DataF
 
 def sort_table(t:pd.DataFrame) -> pd.DataFrame:
     "Rows by preset, then layer in the paper's order (pool5, fc6, fc7, fc8, others), then loss."
-    from deepsim.train import LAYER_ROLES
     order = lambda c: c.map(lambda l: LAYER_ROLES.index(l) if l in LAYER_ROLES else len(LAYER_ROLES)) if c.name == 'layer' else c
     return t.sort_values(['preset', 'layer', 'loss'], key=order, ignore_index=True)

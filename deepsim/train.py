@@ -20,6 +20,7 @@ from fastcore.imports import in_notebook
 from fastai.optimizer import Adam
 from fastai.torch_core import get_random_states, set_random_states, to_device
 from .core import best_device, amp_dtype
+from .data import photo_dls, fashion_dls, imagenet_dls
 from .nets import FeatureNet, feature_net, load_pth, BadTorchFile
 from .models import Generator, Discriminator
 from .losses import DeepSiMLoss, LossWeights, loss_weights, disc_losses, euclidean
@@ -48,7 +49,7 @@ class DeepSiMConfig:
     comp_layer:str = 'block5'      # its layer
     roles:dict = field(default_factory=dict)  # layer role -> layer name of `encoder`
     lam_feat:float|None = None     # None: the loss preset's weight, or calibrated by `feat_ratio`
-    lam_adv:float|None = None
+    lam_adv:float|None = None      # the lam_* weigh the terms the loss preset has; they never add a term (img_only stays image-only)
     lam_img:float|None = None
     feat_ratio:float|None = None   # calibrate λ_feat so the feature term is this times the image term (None: paper's λ)
     img_weight_size:int|None = None # scale λ_img by (img_weight_size/size)²: the paper's per-pixel weight (None: as is)
@@ -68,8 +69,9 @@ class DeepSiMConfig:
     def layer_name(self) -> str: return self.roles.get(self.layer, self.layer)
     @property
     def weights(self) -> LossWeights:
-        "The loss weights before calibration: the loss preset's, the `lam_*` overrides, λ_img scaled per `img_weight_size`."
-        w = loss_weights(self.loss, **{k: v for k, v in dict(feat=self.lam_feat, adv=self.lam_adv, img=self.lam_img).items() if v is not None})
+        "The loss weights before calibration: the loss preset's, the `lam_*` overrides of its terms, λ_img scaled per `img_weight_size`."
+        w = loss_weights(self.loss)
+        w = replace(w, **{k: v for k, v in dict(feat=self.lam_feat, adv=self.lam_adv, img=self.lam_img).items() if v is not None and getattr(w, k)})
         if self.lam_img is None and self.img_weight_size: w = replace(w, img=w.img*(self.img_weight_size/self.size)**2)
         return w
 
@@ -77,9 +79,9 @@ PRESETS = {
     'paper':   dict(size=227, encoder='caffenet', comparator='caffenet', comp_layer='pool5', bs=64,
                     roles=dict(pool5='pool5', fc6='fc6', fc7='fc7', fc8='fc8')),
     'photos':  dict(size=64, encoder='lite0', comparator='lite0', comp_layer='block5', bs=64, gen_width=1/4, disc_width=1/4,
-                    feat_ratio=10., img_weight_size=227, roles=dict(pool5='block5', fc6='pool', fc7='pool', fc8='logits')),
+                    feat_ratio=1., r_resume_d=0.2, img_weight_size=227, roles=dict(pool5='block5', fc6='pool', fc7='pool', fc8='logits')),
     'fashion': dict(size=32, channels=1, encoder='fashionnet', comparator='fashionnet', comp_layer='pool5', bs=64, gen_width=1/8, disc_width=1/4,
-                    feat_ratio=10., img_weight_size=227, roles=dict(pool5='pool5', fc6='fc6', fc7='fc7', fc8='fc8')),
+                    feat_ratio=10., lam_adv=300., r_resume_d=0.2, img_weight_size=227, roles=dict(pool5='pool5', fc6='fc6', fc7='fc7', fc8='fc8')),
 }
 
 def preset_config(preset:str='photos', **overrides) -> DeepSiMConfig:
@@ -455,7 +457,6 @@ def fit_iters(learn:Learner, n_iter:int|None=None, time_budget:float|None=None):
 # %% ../nbs/05_train.ipynb #157cf6c5
 def preset_dls(cfg:DeepSiMConfig, data=None, device=None, n_valid:int=512, **kwargs):
     "The training/held-out DataLoaders for `cfg.preset`."
-    from deepsim.data import photo_dls, fashion_dls, imagenet_dls
     if cfg.preset == 'photos': return photo_dls(cfg.size, cfg.bs, extra=data, device=device, **kwargs)
     if cfg.preset == 'fashion': return fashion_dls(cfg.size, cfg.bs, n_valid=n_valid, path=data, device=device, **kwargs)
     if cfg.preset == 'paper':

@@ -12,7 +12,14 @@ from pathlib import Path
 import torch
 from deepsim.nets import WEIGHTS_DIR
 from deepsim.metrics import metrics_table, held_out, read_manifest
-from deepsim.train import load_checkpoint
+from deepsim.train import load_checkpoint, preset_config
+
+def config_option(c:dict) -> str:
+    "` --config \"...\"` with the fields where the run's configuration `c` departs from its preset's (empty if none)."
+    base = vars(preset_config(c['preset'], layer=c['layer'], loss=c['loss'], seed=c['seed'], bs=c['bs']))
+    diff = {k: v for k, v in c.items() if k not in ('roles', 'betas') and base[k] != v}
+    if tuple(c['betas']) != base['betas']: diff['betas'] = '/'.join(map(str, c['betas']))
+    return f' --config "{",".join(f"{k}={v}" for k, v in diff.items())}"' if diff else ''
 
 DATA = {'photos': ('the photo corpus of deepsim_corpus --max_size 160 (304 photos from Debian packages: tuxpaint-stamps-default 272, '
                    'opencv-doc 23, plasma-workspace-wallpapers 9), random 64 px crops; held out: the 10 photos of the pip wheels x 8 fixed crops'),
@@ -20,7 +27,7 @@ DATA = {'photos': ('the photo corpus of deepsim_corpus --max_size 160 (304 photo
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(); ap.add_argument('runs', nargs='+'); ap.add_argument('--commit', required=True)
-    ap.add_argument('--command', default='deepsim_train --preset {preset} --layer {layer} --loss {loss} --iters {iters} --save_every 2000 --out runs/trained/{run}')
+    ap.add_argument('--command', default='deepsim_train --preset {preset} --layer {layer} --loss {loss}{config} --iters {iters} --save_every 2000 --out runs/trained/{run}')
     ap.add_argument('--batch', default='OUT=runs/gpu-out MINUTES=7 DEADLINE=530 bash tools/gpu_train.sh',
                     help='the command that ran all the runs together (each stopped by its time budget or its iteration cap)')
     ap.add_argument('--machine', default=f"{platform.machine()}, {torch.get_num_threads()} threads")
@@ -35,7 +42,7 @@ if __name__ == '__main__':
         if p not in imgs: imgs[p] = held_out(p, 256 if p == 'fashion' else None)
         m = metrics_table([WEIGHTS_DIR/name], imgs).to_dict('records')[0]
         man['generators'][name] = dict(preset=p, layer=c['layer'], loss=c['loss'], layer_name=c['roles'].get(c['layer'], c['layer']),
-            command=a.command.format(preset=p, layer=c['layer'], loss=c['loss'], iters=int(g['it']), run=run.name), batch_command=a.batch,
+            command=a.command.format(preset=p, layer=c['layer'], loss=c['loss'], config=config_option(c), iters=int(g['it']), run=run.name), batch_command=a.batch,
             commit=a.commit, data=DATA.get(p, p), iterations=g['it'], batch_size=c['bs'], device=g['info'].get('device'),
             machine=a.machine, train_seconds=g['info'].get('seconds_this_session'),
             weights=g['weights'], metrics={k: m[k] for k in ('img_err', 'feat_err', 'psnr', 'ssim', 'top1', 'top5', 'sharp', 'colour', 'lp_psnr') if k in m})
