@@ -32,7 +32,8 @@ CLI_HINTS = [  # the library's advice in Python terms -> what a console-script u
     ('data=PATH', '--data PATH'),
 ]
 
-def cli_message(e:BaseException|str) -> str:
+def cli_message(e:BaseException|str # an error or a warning's message
+               ) -> str:
     "The message of `e` with the library's Python-level hints (`CLI_HINTS`) turned into console-script options."
     msg = str(e)
     for a, b in CLI_HINTS: msg = msg.replace(a, b)
@@ -41,7 +42,8 @@ def cli_message(e:BaseException|str) -> str:
 # %% ../nbs/09_cli.ipynb #63531f9d
 USER_ERRORS = (UsageError, OSError, ValueError)   # bad options; missing files, folders, weights; unusable photos, data or checkpoints
 
-def console_script(f):
+def console_script(f # the script's function, with docments for its options
+                  ):
     "`call_parse` for a console script: a user error (`USER_ERRORS`) ends it with one line and exit status 1, no traceback (`DEEPSIM_DEBUG=1` keeps it)."
     @wraps(f)
     def _f(*args, **kwargs):
@@ -54,7 +56,9 @@ def console_script(f):
     return call_parse(_f)
 
 # %% ../nbs/09_cli.ipynb #a88295db
-def check_table(net_name:str='lite0', topk:int=3) -> list[dict]:
+def check_table(net_name:str='lite0', # a pretrained ImageNet network of `NETS` (alexnet, caffenet, lite0)
+                topk:int=3            # the classes listed per photo
+               ) -> list[dict]:
     "Classify each packaged photo with the pretrained `net_name`; one row per photo."
     import torch   # slow imports (seconds): only when the work starts
     from deepsim.data import packaged_photos, load_photo
@@ -68,7 +72,8 @@ def check_table(net_name:str='lite0', topk:int=3) -> list[dict]:
             for k, n in enumerate(photos)]
 
 # %% ../nbs/09_cli.ipynb #bb454304
-def markdown_table(rows:list[dict]) -> str:
+def markdown_table(rows:list[dict] # one dict per row, each with the same keys: the columns
+                  ) -> str:
     "Rows of dicts as a markdown table."
     cols = list(rows[0])
     lines = ['| ' + ' | '.join(cols) + ' |', '|' + '---|'*len(cols)]
@@ -240,11 +245,12 @@ def folder_images(folder,              # a folder of photos
     return torch.cat([load_photo(p, size) for p in good])
 
 # %% ../nbs/09_cli.ipynb #bb9cf6d4
-def generator_files(models:str|None=None # a generator file, a folder of them (a run folder: its generator.pth), or None: the shipped ones
+def generator_files(models:str|None=None, # a generator file, a folder of them (a run folder: its generator.pth), or None: the shipped ones
+                    nets:dict|None=None    # name -> FeatureNet: the generators' encoders are taken from here, or loaded and added
                    ) -> dict:
-    "Generator file -> its saved configuration (a dict), for `--models`; a `UsageError` for a path that is not there or not a generator."
+    "Generator file -> its `(G, cfg)`, each file loaded once (`load_generator`), for `--models`; a `UsageError` for a path that is not there or not a generator."
     from deepsim.metrics import shipped_generators   # slow imports (seconds): after --help
-    from deepsim.train import load_checkpoint
+    from deepsim.train import load_generator
     if models is None: paths = shipped_generators()
     elif Path(models).is_dir():
         paths = sorted(Path(models).glob('*.pth'))
@@ -253,11 +259,11 @@ def generator_files(models:str|None=None # a generator file, a folder of them (a
     elif Path(models).is_file(): paths = [Path(models)]
     else: raise UsageError(f"--models {models}: no such file or folder")
     if not paths: raise UsageError(f"--models {models}: no generator files (*.pth) in the folder")
-    cfgs = {}
+    gens = {}
     for p in paths:
-        try: cfgs[p] = load_checkpoint(p)['config']   # weights_only: a file cannot run code; refused with its name otherwise
+        try: gens[p] = load_generator(p, nets)   # weights_only: a file cannot run code; refused with its name otherwise
         except ValueError as e: raise UsageError(f"{e} (deepsim_train writes a generator as generator.pth in its --out folder)") from None
-    return cfgs
+    return gens
 
 # %% ../nbs/09_cli.ipynb #ef4537c0
 @console_script
@@ -269,16 +275,17 @@ def deepsim_eval(models:str=None,     # a generator file, a run folder or a fold
     "Evaluate trained generators (DeepSiM vs image loss, per layer) and write the metrics table as markdown and CSV."
     if photos is not None and not Path(photos).is_dir(): raise UsageError(f"--photos {photos}: no such folder")
     from deepsim.metrics import metrics_table   # slow imports (seconds): after --help and the check above
-    cfgs = generator_files(models)
+    nets = {}
+    gens = generator_files(models, nets)   # path -> (G, cfg): each file loaded once
     images = {}
     if photos:
-        keep = {p: c for p, c in cfgs.items() if c['preset'] != 'fashion'}
-        for p in cfgs.keys() - keep.keys(): print(f"skipping {p.name}: a Fashion-MNIST generator (greyscale; evaluated without --photos)")
+        keep = {p: g for p, g in gens.items() if g[1].preset != 'fashion'}
+        for p in gens.keys() - keep.keys(): print(f"skipping {p.name}: a Fashion-MNIST generator (greyscale; evaluated without --photos)")
         if not keep: raise UsageError(f"--photos: none of the generators in {models} draws photos (Fashion-MNIST ones are evaluated on "
                                       f"Fashion-MNIST: leave out --photos)")
-        for c in keep.values(): images.setdefault(c['preset'], folder_images(photos, c['size'], convert))
-        cfgs = keep
-    t = metrics_table(sorted(cfgs), images)
+        for _, c in keep.values(): images.setdefault(c.preset, folder_images(photos, c.size, convert))
+        gens = keep
+    t = metrics_table([gens[p] for p in sorted(gens)], images, nets)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     t.to_csv(out/'metrics.csv', index=False)
     md = markdown_table(t.to_dict('records'))
@@ -311,10 +318,9 @@ def deepsim_demo(out:str='deepsim_demo', # the folder for the figures and the ta
             try: src = f"the first {len(y)} test images of Fashion-MNIST in {fashion_dir()}"
             except FileNotFoundError: src = f"the first {len(y)} test images of Fashion-MNIST from the sample shipped with deepsim ({FASHION_SAMPLE}; the data set is not installed)"
         print(f"{preset}: evaluating {len(paths)} generator file{'s'*(len(paths) != 1)} on {src}")
-        tables.append(metrics_table(paths, {preset: y}, nets))
-        gens = {}
-        for p in paths:
-            G, cfg = load_generator(p, nets); gens[(cfg.layer, cfg.loss)] = (G, cfg)
+        loaded = [load_generator(p, nets) for p in paths]   # each file once, for the table and the figures
+        tables.append(metrics_table(loaded, {preset: y}, nets))
+        gens = {(cfg.layer, cfg.loss): (G, cfg) for G, cfg in loaded}
         idx = torch.linspace(0, len(y)-1, n).long()
         for layer in sorted({l for l, _ in gens}):
             rows, labels = [y[idx]], ['original']
@@ -331,7 +337,8 @@ def deepsim_demo(out:str='deepsim_demo', # the folder for the figures and the ta
     print(f"\nfigures and metrics in {out}/ ({time.perf_counter()-t0:.0f}s)")
 
 # %% ../nbs/09_cli.ipynb #15463d6e
-def nb_markdown(nb_path) -> str:
+def nb_markdown(nb_path # a notebook file
+               ) -> str:
     "The markdown of a notebook, as README.md shows it."
     nb = json.loads(Path(nb_path).read_text())
     out = [f"<!-- generated from {Path(nb_path).name} by deepsim_readme: edit the notebook, not this file -->"]

@@ -19,22 +19,26 @@ def best_device(device=None    # a device, a string like 'cuda:1', or None for t
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
 # %% ../nbs/00_core.ipynb #080cfd98
-def amp_dtype(device) -> torch.dtype|None:
+def amp_dtype(device # a device, or a string like 'cuda:1'
+             ) -> torch.dtype|None:
     "The autocast dtype for `device`: bf16 on CUDA, `None` (plain fp32) elsewhere."
     return torch.bfloat16 if torch.device(device).type == 'cuda' else None
 
-def amp_context(device):
+def amp_context(device # a device, or a string like 'cuda:1'
+               ):
     "A context that runs in `amp_dtype(device)`, or does nothing when that is `None`."
     dt = amp_dtype(device)
     if dt is None: return contextlib.nullcontext()
     return torch.autocast(device_type=torch.device(device).type, dtype=dt)
 
-def memory_format(device) -> torch.memory_format:
+def memory_format(device # a device, or a string like 'cuda:1'
+                 ) -> torch.memory_format:
     "channels-last on CUDA (faster convolutions with tensor cores), contiguous elsewhere."
     return torch.channels_last if torch.device(device).type == 'cuda' else torch.contiguous_format
 
 # %% ../nbs/00_core.ipynb #2c5168e2
-def to_numpy_image(img:torch.Tensor) -> np.ndarray:
+def to_numpy_image(img:torch.Tensor # a `(3,H,W)` or `(1,H,W)` image in [0,1]
+                  ) -> np.ndarray:
     "A `(3,H,W)` or `(1,H,W)` image in [0,1] as an `(H,W,3)`/`(H,W)` array for matplotlib, clipped to [0,1]."
     img = img.detach().float().cpu().clamp(0, 1)
     if img.ndim != 3: raise ValueError(f"expected an image of shape (C,H,W), got {tuple(img.shape)}")

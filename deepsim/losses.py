@@ -13,18 +13,23 @@ __all__ = ['LOSS_PRESETS', 'REAL', 'FAKE', 'euclidean', 'LossWeights', 'mean_nor
            'disc_losses']
 
 # %% ../nbs/04_losses.ipynb #9a601e3a
-def euclidean(a:torch.Tensor, b:torch.Tensor) -> torch.Tensor:
+def euclidean(a:torch.Tensor, # a batch `(N, ...)`
+              b:torch.Tensor  # a batch of the same shape
+             ) -> torch.Tensor:
     "Caffe's EuclideanLoss: `‖a − b‖² / 2N`, summed over each sample's elements, averaged over the batch."
     return (a.float() - b.float()).pow(2).sum() / (2*a.shape[0])
 
 @dataclass(frozen=True)
 class LossWeights:
     "The weights of the three terms of the generator's loss (Caffe normalisation); 0 switches a term off."
-    feat:float = 0.01
-    adv:float = 100.
-    img:float = 2e-6
+    feat:float = 0.01   # λ_feat, the feature term's (calibrated for CaffeNet pool5)
+    adv:float = 100.    # λ_adv, the adversarial term's
+    img:float = 2e-6    # λ_img, the image term's (pixels on 0-255)
 
-def mean_normalised_weights(w:LossWeights, img_elems:int, feat_elems:int) -> dict:
+def mean_normalised_weights(w:LossWeights,  # the Caffe-normalised weights
+                            img_elems:int,  # elements of one image (C·H·W)
+                            feat_elems:int  # elements of one image's comparator features
+                           ) -> dict:
     "The weights that give the same objective with mean-normalised (`F.mse_loss`) image and feature terms."
     return dict(img=w.img*img_elems/2, feat=w.feat*feat_elems/2, adv=w.adv)
 
@@ -36,7 +41,9 @@ LOSS_PRESETS = {
     'img_only': LossWeights(feat=0., adv=0.),       # Fig. 3 / CVPR 2016: image loss only (blurry)
     'feat_only': LossWeights(adv=0., img=0.),       # Fig. 3: feature loss only
 }
-def loss_weights(preset:str='deepsim', **overrides) -> LossWeights:
+def loss_weights(preset:str='deepsim', # a `LOSS_PRESETS` entry
+                 **overrides           # weights to set: feat, adv, img
+                ) -> LossWeights:
     "The weights of a `LOSS_PRESETS` entry, with any weight overridden."
     if preset not in LOSS_PRESETS: raise KeyError(f"unknown loss preset {preset!r}; valid: {', '.join(LOSS_PRESETS)}")
     return replace(LOSS_PRESETS[preset], **overrides)
@@ -49,7 +56,7 @@ class DeepSiMLoss(nn.Module):
     def __init__(self, comparator:FeatureNet|None, # the frozen comparator C (None if `w.feat == 0`)
                  layer:str|None,                   # its layer the feature loss compares
                  disc:nn.Module|None,              # the discriminator D (None if `w.adv == 0`)
-                 w:LossWeights=LossWeights()):
+                 w:LossWeights=LossWeights()): # the terms' weights
         super().__init__()
         if w.feat and comparator is None: raise ValueError("the feature term needs a comparator")
         if w.adv and disc is None: raise ValueError("the adversarial term needs a discriminator")
@@ -58,7 +65,11 @@ class DeepSiMLoss(nn.Module):
         self.disc = [disc]   # a list, so D is not registered as a submodule of the loss (it has its own optimiser)
         self.terms = {}
 
-    def forward(self, fake, target, x, target_feat=None):
+    def forward(self, fake,      # the generated images `G(x)`, `[0,1]`
+                target,          # the real images `y`
+                x,               # the features `G` inverted (D sees them with the images)
+                target_feat=None # `C(target)` at `layer`, if already computed
+               ):
         "The weighted loss; `target_feat`, if given, is `C(target)` already computed (e.g. in the encoder's pass)."
         t = {}
         if self.w.img: t['img'] = euclidean(fake*255., target*255.)
@@ -73,7 +84,11 @@ class DeepSiMLoss(nn.Module):
         self.terms = {k: v.detach() for k, v in t.items()}
         return sum(getattr(self.w, k)*v for k, v in t.items())
 
-def disc_losses(disc:nn.Module, real, fake, x) -> dict:
+def disc_losses(disc:nn.Module, # the discriminator
+                real,           # real images
+                fake,           # generated images (detached for D's step)
+                x               # the real features, given to D with both
+               ) -> dict:
     "The discriminator's two unweighted softmax losses (real = class 0, fake = class 1), both with the real features `x`."
     n = len(real)
     logits = disc(torch.cat([real, fake]), torch.cat([x, x])).float()   # one forward: one all-reduce under DDP

@@ -19,28 +19,40 @@ __all__ = ['LAPLACIAN', 'mean_pairwise_distance', 'normalised_error', 'psnr', 's
            'shipped_generators', 'metrics_table', 'sort_table']
 
 # %% ../nbs/06_metrics.ipynb #51960382
-def mean_pairwise_distance(z:torch.Tensor) -> float:
+def mean_pairwise_distance(z:torch.Tensor # a batch of items (images or features)
+                          ) -> float:
     "The mean Euclidean distance between distinct items of a batch `z` (items along dim 0)."
     z = z.flatten(1).double()
     if len(z) < 2: raise ValueError("need at least two items for a mean distance between items")
     d = torch.cdist(z, z)
     return (d.sum() / (len(z)*(len(z)-1))).item()
 
-def normalised_error(recon:torch.Tensor, target:torch.Tensor, scale:float|None=None) -> float:
+def normalised_error(recon:torch.Tensor,      # reconstructions (images or features)
+                     target:torch.Tensor,     # the originals, the same shape
+                     scale:float|None=None    # the distance that counts as 1 (None: `mean_pairwise_distance(target)`)
+                    ) -> float:
     "Mean ‖recon − target‖ per item, divided by `scale` (default: the mean distance between the targets)."
     e = (recon.flatten(1).double() - target.flatten(1).double()).norm(dim=1).mean().item()
     return e / (scale if scale is not None else mean_pairwise_distance(target))
 
 # %% ../nbs/06_metrics.ipynb #0775e705
-def psnr(recon, target) -> float:
+def psnr(recon,  # reconstructions, `[0,1]` (clamped)
+         target  # the original images
+        ) -> float:
     "Mean per-image PSNR (dB) of `[0,1]` images."
     return peak_signal_noise_ratio(recon.clamp(0, 1), target, data_range=1., reduction='none', dim=(1, 2, 3)).mean().item()
 
-def ssim(recon, target) -> float:
+def ssim(recon,  # reconstructions, `[0,1]` (clamped)
+         target  # the original images
+        ) -> float:
     "Mean SSIM of `[0,1]` images (11x11 Gaussian window; images of at least 11 px)."
     return structural_similarity_index_measure(recon.clamp(0, 1), target, data_range=1.).item()
 
-def class_agreement(net:FeatureNet, recon, target, k:int=5) -> dict:
+def class_agreement(net:FeatureNet, # the classifier (the run's encoder)
+                    recon,          # reconstructions, `[0,1]` (clamped)
+                    target,         # the original images
+                    k:int=5         # the k of top-k (at most the number of classes)
+                   ) -> dict:
     "Top-1 and top-k agreement of `net`'s predictions on reconstructions with its predictions on the originals."
     with torch.no_grad(): po, pr = net.classify(target).argmax(1), net.classify(recon.clamp(0, 1))
     k = min(k, pr.shape[1])
@@ -49,7 +61,8 @@ def class_agreement(net:FeatureNet, recon, target, k:int=5) -> dict:
 # %% ../nbs/06_metrics.ipynb #63e1f831
 LAPLACIAN = torch.tensor([[0., 1., 0.], [1., -4., 1.], [0., 1., 0.]])
 
-def laplacian(x:torch.Tensor) -> torch.Tensor:
+def laplacian(x:torch.Tensor # images `N,C,H,W`
+             ) -> torch.Tensor:
     "The discrete Laplacian of each channel of images `x` (`N,C,H,W`), without padding (`N,C,H-2,W-2`), in float64."
     c = x.shape[1]
     return F.conv2d(x.double(), LAPLACIAN.to(x.device, torch.float64).expand(c, 1, 3, 3), groups=c)
@@ -70,30 +83,44 @@ def colourfulness(x:torch.Tensor # images `N,C,H,W` on `[0,1]`
     return x.double().std(1, correction=0).mean().item()
 
 # %% ../nbs/06_metrics.ipynb #bb8b3f1f
-def lowpass_psnr(recon:torch.Tensor, target:torch.Tensor,
+def lowpass_psnr(recon:torch.Tensor,  # reconstructions, `[0,1]` (clamped)
+                 target:torch.Tensor, # the original images
                  size:int=8 # the side of the downsampled images
                 ) -> float:
     "Mean per-image PSNR (dB) of `recon` and `target` downsampled to `size` x `size` by area averaging."
     return psnr(F.adaptive_avg_pool2d(recon.clamp(0, 1), size), F.adaptive_avg_pool2d(target, size))
 
 # %% ../nbs/06_metrics.ipynb #a79a531f
-def flat_colour(y:torch.Tensor) -> torch.Tensor:
+def flat_colour(y:torch.Tensor # images `N,C,H,W`
+               ) -> torch.Tensor:
     "Each image of `y` replaced by its own mean colour: the low-pass baseline that knows no layout."
     return y.mean((2, 3), keepdim=True).expand_as(y)
 
 # %% ../nbs/06_metrics.ipynb #90ead41f
 @torch.no_grad()
-def reconstruct(G, cfg, y:torch.Tensor, nets:dict, bs:int=64) -> torch.Tensor:
+def reconstruct(G,              # a generator
+                cfg,            # its configuration (`load_generator`)
+                y:torch.Tensor, # images, `[0,1]`
+                nets:dict,      # name -> FeatureNet, holding `cfg.encoder`
+                bs:int=64       # images per batch
+               ) -> torch.Tensor:
     "`G(E(y))` for images `y`, in batches, clamped to `[0,1]`."
     enc = nets[cfg.encoder]
     return torch.cat([G(enc(y[i:i+bs], cfg.layer_name)).clamp(0, 1) for i in range(0, len(y), bs)])
 
 @torch.no_grad()
-def evaluate(G, cfg, y:torch.Tensor, nets:dict, recon:torch.Tensor|None=None) -> dict:
+def evaluate(G,                  # a generator
+             cfg,                # its configuration (`load_generator`)
+             y:torch.Tensor,     # held-out images, `[0,1]`
+             nets:dict,          # name -> FeatureNet, holding `cfg.encoder` and `cfg.comparator`
+             recon:torch.Tensor|None=None,      # `G`'s reconstructions of `y`, if already made
+             target_feat:torch.Tensor|None=None # `y`'s features in `cfg.comparator` at `cfg.comp_layer`, if already computed
+            ) -> dict:
     "All metrics of generator `G` (config `cfg`) on held-out images `y`."
     recon = reconstruct(G, cfg, y, nets) if recon is None else recon
     comp = nets[cfg.comparator]
-    fr, ft = comp(recon, cfg.comp_layer), comp(y, cfg.comp_layer)
+    fr = comp(recon, cfg.comp_layer)
+    ft = comp(y, cfg.comp_layer) if target_feat is None else target_feat
     res = dict(img_err=normalised_error(recon, y), feat_err=normalised_error(fr, ft), psnr=psnr(recon, y), ssim=ssim(recon, y))
     res.update(class_agreement(nets[cfg.encoder], recon, y))
     res.update(sharp=sharpness(recon, y), colour=colourfulness(recon), lp_psnr=lowpass_psnr(recon, y))
@@ -120,28 +147,38 @@ def held_out(preset:str,         # photos, fashion or paper
     y = torch.cat([b[0] for b in dls.valid])
     return y[:n] if n else y
 
-def read_manifest(d=WEIGHTS_DIR) -> dict:
+def read_manifest(d=WEIGHTS_DIR # the folder of the weights and their `manifest.json`
+                 ) -> dict:
     "The manifest of the shipped weights (empty if there is none)."
     f = Path(d)/'manifest.json'
     return json.loads(f.read_text()) if f.exists() else {'generators': {}}
 
-def shipped_generators(preset:str|None=None, d=WEIGHTS_DIR) -> list[Path]:
+def shipped_generators(preset:str|None=None, # photos, fashion or paper (None: every preset)
+                       d=WEIGHTS_DIR         # the folder of the weights and their `manifest.json`
+                      ) -> list[Path]:
     "The generator files listed in the manifest (of one `preset`, or all)."
     gens = read_manifest(d)['generators']
     return [Path(d)/f for f, m in sorted(gens.items()) if preset is None or m['preset'] == preset]
 
-def metrics_table(paths, images:dict|None=None, nets:dict|None=None) -> pd.DataFrame:
-    "One row of metrics per generator file; `images`: preset -> held-out batch (computed when missing)."
-    nets, images, rows = dict(nets or {}), dict(images or {}), []
-    for p in paths:
-        G, cfg = load_generator(p, nets)
+def metrics_table(models,                # generator files, or `(G, cfg)` pairs already loaded (`load_generator`), or both
+                  images:dict|None=None, # preset -> held-out batch (computed when missing)
+                  nets:dict|None=None    # name -> FeatureNet, to reuse networks already loaded
+                 ) -> pd.DataFrame:
+    "One row of metrics per generator; a comparator's features of a preset's held-out images are computed once, for all its generators."
+    nets, images, feats, rows = dict(nets or {}), dict(images or {}), {}, []
+    for m in models:
+        G, cfg = m if isinstance(m, tuple) else load_generator(m, nets)
         for n in (cfg.encoder, cfg.comparator):
             if n not in nets: nets[n] = feature_net(n)
         if cfg.preset not in images: images[cfg.preset] = held_out(cfg.preset)
-        rows.append(dict(preset=cfg.preset, layer=cfg.layer, loss=cfg.loss, n=len(images[cfg.preset]), **evaluate(G, cfg, images[cfg.preset], nets)))
+        y, key = images[cfg.preset], (cfg.preset, cfg.comparator, cfg.comp_layer)
+        if key not in feats:
+            with torch.no_grad(): feats[key] = nets[cfg.comparator](y, cfg.comp_layer)
+        rows.append(dict(preset=cfg.preset, layer=cfg.layer, loss=cfg.loss, n=len(y), **evaluate(G, cfg, y, nets, target_feat=feats[key])))
     return sort_table(pd.DataFrame(rows))
 
-def sort_table(t:pd.DataFrame) -> pd.DataFrame:
+def sort_table(t:pd.DataFrame # a metrics table (`metrics_table`)
+              ) -> pd.DataFrame:
     "Rows by preset, then layer in the paper's order (pool5, fc6, fc7, fc8, others), then loss."
     order = lambda c: c.map(lambda l: LAYER_ROLES.index(l) if l in LAYER_ROLES else len(LAYER_ROLES)) if c.name == 'layer' else c
     return t.sort_values(['preset', 'layer', 'loss'], key=order, ignore_index=True)

@@ -15,19 +15,27 @@ __all__ = ['PAPER_STAGES', 'msra_init_', 'upconv', 'conv3', 'Generator', 'Discri
 # (up-convolution channels, 3x3-convolution channels or None) per stage, from 4x4 up, in the released generators
 PAPER_STAGES = [(256, 512), (256, 256), (128, 128), (64, None), (32, None), (3, None)]
 
-def msra_init_(m:nn.Module, coeff:float):
+def msra_init_(m:nn.Module, # a convolution, up-convolution or linear layer
+               coeff:float  # multiplies the std (the filler's coefficient)
+              ):
     "Caffe's MSRA filler: normal with std `coeff*sqrt(2/fan_in)`, fan_in = weight elements per output of the blob's first axis."
     nn.init.normal_(m.weight, 0., coeff*math.sqrt(2./m.weight[0].numel()))
     if m.bias is not None: nn.init.zeros_(m.bias)
 
 def _lrelu(): return nn.LeakyReLU(0.3)
 
-def upconv(ci, co, last=False):
+def upconv(ci,        # input channels
+           co,        # output channels
+           last=False # the image layer: no leaky ReLU after it
+          ):
     "A 4x4 stride-2 up-convolution with bias fixed at zero, MSRA-initialised with coefficient 1.8."
     m = nn.ConvTranspose2d(ci, co, 4, stride=2, padding=1, bias=False); msra_init_(m, 1.8)
     return m if last else nn.Sequential(m, _lrelu())
 
-def conv3(ci, co, pad=1):
+def conv3(ci,   # input channels
+          co,   # output channels
+          pad=1 # padding (0: the output shrinks by 2)
+         ):
     "A 3x3 convolution + leaky ReLU, MSRA-initialised with coefficient 0.9."
     m = nn.Conv2d(ci, co, 3, padding=pad); msra_init_(m, 0.9)
     return nn.Sequential(m, _lrelu())
@@ -71,7 +79,8 @@ class Generator(nn.Module):
         mean = torch.tensor(PREPS['caffe']['mean'])         # Caffe's (R,G,B) mean, the one in `deepsim.data`
         self.register_buffer('mean', (mean if channels == 3 else mean.mean(0, keepdim=True)).view(1, channels, 1, 1), persistent=False)
 
-    def forward(self, x):
+    def forward(self, x): # features of shape `in_shape` (after the batch dimension)
+        "Images `(N,3,size,size)`, on the `[0,1]` scale but not clamped, drawn from features `x`; features of another shape are an error."
         if tuple(x.shape[1:]) != self.in_shape:   # the stem would take some wrong shapes silently (pooling, broadcasting)
             raise ValueError(f"this generator takes features of shape {self.in_shape} (after the batch dimension), got {tuple(x.shape[1:])}: "
                              "features of another layer, or of images of another size?")
@@ -86,7 +95,11 @@ def _first_conv(size): return (7, 4) if size >= 160 else (5, 2) if size >= 64 el
 class Discriminator(nn.Module):
     "Supplementary Table 1's discriminator, with the feature branch; scaled for small `size` by its first convolution."
     def __init__(self, in_shape:tuple|None, # shape of the features x it also sees, or None for an image-only D
-                 size:int=227, width:float=1., hidden:int=512, feat_hidden:tuple=(1024, 512), p:float=0.5):
+                 size:int=227,        # image size: it sets the first convolution
+                 width:float=1.,      # multiplies every width (1 = Table 1's)
+                 hidden:int=512,      # width of the head's hidden layer
+                 feat_hidden:tuple=(1024, 512), # widths of the feature branch's two layers
+                 p:float=0.5):        # dropout probability in the head
         super().__init__()
         w = lambda c: max(4, int(round(c*width)))
         k, s = _first_conv(size)
@@ -103,7 +116,9 @@ class Discriminator(nn.Module):
         else: self.feat = None
         self.head = nn.Sequential(nn.Dropout(p), nn.Linear(chans[-1] + nf, w(hidden)), nn.ReLU(), nn.Dropout(p), nn.Linear(w(hidden), 2))
 
-    def forward(self, img, x=None):
+    def forward(self, img, # images `(N,3,size,size)`
+                x=None):   # their features (needed when D has the feature branch)
+        "Two logits per image, real (class 0) and fake (class 1), from the images and their features."
         h = self.pool(self.convs(img))
         if self.feat is not None: h = torch.cat([h, self.feat(x)], 1)
         return self.head(h)

@@ -35,20 +35,26 @@ class FeatureNet(nn.Module):
         self.requires_grad_(False).eval()
 
     @property
-    def layers(self) -> list[str]: return list(self.stages)
+    def layers(self) -> list[str]:
+        "The names of the layers, in the order they run."
+        return list(self.stages)
 
-    def train(self, mode:bool=True):
+    def train(self, mode:bool=True): # ignored: the network stays in eval mode
         "Always stays in eval mode: a comparator's batch norms and dropouts are part of its definition."
         return super().train(False)
 
-    def check_layers(self, layers) -> list[str]:
+    def check_layers(self, layers # a layer name, or a list of them
+                    ) -> list[str]:
         "`layers` as a list, or a `KeyError` that lists the valid names."
         ls = [layers] if isinstance(layers, str) else list(layers)
         bad = [l for l in ls if l not in self.stages]
         if bad: raise KeyError(f"{self.name} has no layer {', '.join(map(repr, bad))}; valid layers: {', '.join(self.layers)}")
         return ls
 
-    def forward(self, x, layers='fc8', preprocessed:bool=False):
+    def forward(self, x,                # images `(N,3,H,W)`: `[0,1]` RGB, or already preprocessed
+                layers='fc8',           # a layer name, or a list of them
+                preprocessed:bool=False # `x` is already in the network's input convention (`prep`)
+               ):
         "The activations of `layers` (a name -> tensor; a list -> dict of tensors) for images `x`."
         ls = self.check_layers(layers)
         last = max(self.layers.index(l) for l in ls)
@@ -60,7 +66,9 @@ class FeatureNet(nn.Module):
             if i == last: break
         return out[layers] if isinstance(layers, str) else out
 
-    def classify(self, x, preprocessed:bool=False) -> torch.Tensor:
+    def classify(self, x,                # images `(N,3,H,W)`: `[0,1]` RGB, or already preprocessed
+                 preprocessed:bool=False # `x` is already in the network's input convention (`prep`)
+                ) -> torch.Tensor:
         "Class probabilities for images `x`: the softmax of the last layer (1000 ImageNet classes; 10 for FashionNet)."
         return self(x, self.layers[-1], preprocessed).softmax(-1)
 
@@ -78,7 +86,12 @@ def _fc_stages(fc6, fc7, fc8, pool:int=6) -> list:
     return [('fc6_pre', nn.Sequential(nn.AdaptiveAvgPool2d(pool), nn.Flatten(), fc6)), ('fc6', _relu()),
             ('fc7_pre', fc7), ('fc7', _relu()), ('fc8', fc8)]
 
-def weights_file(arg, env:str, default:Path, what:str, how:str) -> Path:
+def weights_file(arg,          # the file the caller passed (None: not given)
+                 env:str,      # the environment variable that may name it
+                 default:Path, # where it is looked for otherwise
+                 what:str,     # what the file is, for the error (e.g. 'AlexNet weights')
+                 how:str       # where the file comes from, for the error
+                ) -> Path:
     "The weights file to load: `arg`, else `$env`, else `default`; an error naming the file to provide if none exists."
     for p in (arg, os.environ.get(env), default):
         if p is not None and Path(p).is_file(): return Path(p)
@@ -193,7 +206,8 @@ def imagenet_classes() -> list[str]:
 # %% ../nbs/02_nets.ipynb #2740da49
 class FashionNet(nn.Module):
     "An AlexNet-style classifier for 32 px Fashion-MNIST, with AlexNet's layer names."
-    def __init__(self, n_classes:int=10, p:float=0.5):
+    def __init__(self, n_classes:int=10, # classes of the last layer
+                 p:float=0.5):       # dropout probability before fc6 and fc7
         super().__init__()
         self.conv1, self.conv2 = nn.Conv2d(3, 48, 5, padding=2), nn.Conv2d(48, 96, 5, padding=2)
         self.conv3, self.conv4, self.conv5 = nn.Conv2d(96, 128, 3, padding=1), nn.Conv2d(128, 128, 3, padding=1), nn.Conv2d(128, 96, 3, padding=1)
@@ -204,7 +218,7 @@ class FashionNet(nn.Module):
         pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)
         st = _conv_stages([self.conv1, self.conv2, self.conv3, self.conv4, self.conv5], {1: [('pool1', pool())], 2: [('pool2', pool())], 5: [('pool5', pool())]})
         return st + _fc_stages(self.fc6, self.fc7, self.fc8, pool=4)
-    def forward(self, x):
+    def forward(self, x): # Fashion-normalised images `(N,3,32,32)`
         "Training forward, on Fashion-normalised input: the stages, with dropout before fc6 and fc7."
         for n, m in self.stages():
             if n in ('fc6_pre', 'fc7_pre'): x = self.drop(x)
@@ -214,7 +228,9 @@ class FashionNet(nn.Module):
 WEIGHTS_DIR = Path(deepsim.__file__).parent/'weights'   # trained weights shipped with the package
 FASHIONNET_FILE = WEIGHTS_DIR/'fashionnet.pth'
 
-def fashionnet(pretrained:bool=True, weights=None) -> FeatureNet:
+def fashionnet(pretrained:bool=True, # the trained weights (shipped, or `weights`); False: random initialisation
+               weights=None          # another state dict file of `FashionNet`
+              ) -> FeatureNet:
     "deepsim's FashionNet as a `FeatureNet` (Fashion-MNIST preprocessing, 32 px); the shipped weights by default."
     m = FashionNet()
     if pretrained:
@@ -222,7 +238,13 @@ def fashionnet(pretrained:bool=True, weights=None) -> FeatureNet:
         m.load_state_dict({k: v.float() for k, v in load_pth(f).items()})
     return FeatureNet(m.stages(), get_prep('fashion'), 'fashionnet', 32, pretrained)
 
-def train_fashionnet(epochs:int=2, lr:float=3e-3, bs:int=128, dest=None, n_train:int|None=None, device=None):
+def train_fashionnet(epochs:int=2,          # epochs of one-cycle training
+                     lr:float=3e-3,         # the one-cycle schedule's peak learning rate
+                     bs:int=128,            # batch size
+                     dest=None,             # the file for the fp16 weights (None: not saved)
+                     n_train:int|None=None, # train on the first this many images only (None: all)
+                     device=None            # where to train (None: the best available)
+                    ):
     "Train FashionNet on Fashion-MNIST's labels with a plain fastai Learner; save fp16 weights to `dest`; return the Learner."
     dls = fashion_dls(bs=bs, n_train=n_train, device=device)
     prep = get_prep('fashion')
@@ -237,13 +259,21 @@ def train_fashionnet(epochs:int=2, lr:float=3e-3, bs:int=128, dest=None, n_train
 # %% ../nbs/02_nets.ipynb #22fdbf3b
 NETS = {'alexnet': alexnet, 'caffenet': caffenet, 'lite0': lite0, 'fashionnet': fashionnet}
 
-def feature_net(name:str, pretrained:bool=True, **kwargs) -> FeatureNet:
+def feature_net(name:str,             # one of `NETS`: alexnet, caffenet, lite0 or fashionnet
+                pretrained:bool=True, # trained weights; False: random initialisation
+                **kwargs              # passed to the network's function (e.g. `weights`)
+               ) -> FeatureNet:
     "The `FeatureNet` called `name` (one of `NETS`), pretrained or randomly initialised."
     if name not in NETS: raise KeyError(f"unknown network {name!r}; valid: {', '.join(NETS)}")
     return NETS[name](pretrained=pretrained, **kwargs)
 
 # %% ../nbs/02_nets.ipynb #fdffdc73
-def layer_table(net:FeatureNet, sizes=(64, 128, 227), layers=None, bs:int=8, device='cpu') -> pd.DataFrame:
+def layer_table(net:FeatureNet,       # the network
+                sizes=(64, 128, 227), # input sizes to give the shapes at
+                layers=None,          # the layers to list (None: all)
+                bs:int=8,             # images per timed batch
+                device='cpu'          # where to run it
+               ) -> pd.DataFrame:
     "Feature shape of each layer at each input size, and the forward time per image (ms) at the largest size."
     layers = net.check_layers(layers or net.layers)
     net = net.to(device); rows = {l: {} for l in layers}

@@ -39,7 +39,7 @@ LAYER_ROLES = ('pool5', 'fc6', 'fc7', 'fc8')
 @dataclass
 class DeepSiMConfig:
     "Everything that defines a DeepSiM run (checkpoints resume only under an equal configuration)."
-    preset:str = 'photos'
+    preset:str = 'photos'          # a `PRESETS` entry: paper, photos or fashion
     layer:str = 'fc6'              # the layer role inverted (pool5, fc6, fc7, fc8) or a layer name of `encoder`
     loss:str = 'deepsim'           # a LOSS_PRESETS entry: deepsim, no_adv, no_img, img_only, feat_only
     size:int = 64                  # image size
@@ -50,23 +50,25 @@ class DeepSiMConfig:
     roles:dict = field(default_factory=dict)  # layer role -> layer name of `encoder`
     lam_feat:float|None = None     # None: the loss preset's weight, or calibrated by `feat_ratio`
     lam_adv:float|None = None      # the lam_* weigh the terms the loss preset has; they never add a term (img_only stays image-only)
-    lam_img:float|None = None
+    lam_img:float|None = None      # None: the loss preset's λ_img, scaled per `img_weight_size`
     feat_ratio:float|None = None   # calibrate λ_feat so the feature term is this times the image term (None: paper's λ)
     img_weight_size:int|None = None # scale λ_img by (img_weight_size/size)²: the paper's per-pixel weight (None: as is)
-    gen_width:float = 1.
-    disc_width:float = 1.
-    fc_dim:int = 4096
-    bs:int = 64
-    lr:float = 2e-4
-    betas:tuple = (0.9, 0.999)
+    gen_width:float = 1.           # multiplies G's hidden widths (1: the paper's)
+    disc_width:float = 1.          # multiplies D's widths (1: Table 1's)
+    fc_dim:int = 4096              # width of G's fully connected stem (before `gen_width`)
+    bs:int = 64                    # batch size
+    lr:float = 2e-4                # Adam's learning rate, for G and D
+    betas:tuple = (0.9, 0.999)     # Adam's betas, for G and D
     d_wd:float = 4e-4              # weight decay (L2, as Caffe) of D only
-    r_stop_d:float = 0.1           # the training rule's thresholds
-    r_resume_d:float = 0.5
-    r_stop_g:float = 10.
-    seed:int = 0
+    r_stop_d:float = 0.1           # the training rule: pause D when r falls below this
+    r_resume_d:float = 0.5         # ... resume a paused D when r rises above this
+    r_stop_g:float = 10.           # ... pause G (only D trains) when r exceeds this
+    seed:int = 0                   # seeds each epoch's batch order and augmentation
 
     @property
-    def layer_name(self) -> str: return self.roles.get(self.layer, self.layer)
+    def layer_name(self) -> str:
+        "The encoder layer that `layer` stands for: its role's layer, or `layer` itself."
+        return self.roles.get(self.layer, self.layer)
     @property
     def weights(self) -> LossWeights:
         "The loss weights before calibration: the loss preset's, the `lam_*` overrides of its terms, λ_img scaled per `img_weight_size`."
@@ -84,7 +86,9 @@ PRESETS = {
                     feat_ratio=10., lam_adv=300., r_resume_d=0.2, img_weight_size=227, roles=dict(pool5='pool5', fc6='fc6', fc7='fc7', fc8='fc8')),
 }
 
-def preset_config(preset:str='photos', **overrides) -> DeepSiMConfig:
+def preset_config(preset:str='photos', # a `PRESETS` entry: paper, photos or fashion
+                  **overrides           # `DeepSiMConfig` fields to set
+                 ) -> DeepSiMConfig:
     "The `DeepSiMConfig` of a preset, with any field overridden."
     if preset not in PRESETS: raise KeyError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
     names = {f.name for f in fields(DeepSiMConfig)}
@@ -103,7 +107,13 @@ def check_role(cfg:DeepSiMConfig, # the run's configuration
                    + f"{net.name}'s layers {', '.join(net.layers)}")
 
 # %% ../nbs/05_train.ipynb #8b57c27d
-def next_state(r:float, g_on:bool, d_on:bool, stop_d:float=0.1, resume_d:float=0.5, stop_g:float=10.) -> tuple[bool, bool]:
+def next_state(r:float,            # this iteration's ratio `(L_D_real + L_D_fake) / L_adv_G`
+               g_on:bool,          # whether G trained in this iteration
+               d_on:bool,          # whether D trained in this iteration
+               stop_d:float=0.1,   # pause D when `r` falls below this
+               resume_d:float=0.5, # resume a paused D when `r` rises above this
+               stop_g:float=10.    # pause G when `r` exceeds this
+              ) -> tuple[bool, bool]:
     "The paper's rule: the (G trains, D trains) state for the next iteration, given this iteration's loss ratio `r`."
     if r < stop_d: return True, False
     if r > stop_g: return False, True
@@ -113,9 +123,11 @@ def next_state(r:float, g_on:bool, d_on:bool, stop_d:float=0.1, resume_d:float=0
 # %% ../nbs/05_train.ipynb #94210b6c
 class DiskFull(OSError):
     "No space left on the device while saving: the partial file is removed, the previous one kept."
-    def __init__(self, msg:str): super().__init__(msg); self.errno = errno.ENOSPC
+    def __init__(self, msg:str): # the message, starting with the file's path
+        super().__init__(msg); self.errno = errno.ENOSPC
 
-def atomic_save(obj, path,
+def atomic_save(obj,          # what to save
+                path,         # the file to write
                 save=None):   # writes `obj` to an open binary file (default: `torch.save`)
     "Save `obj` to a temporary file next to `path`, flush it to the disk, then rename: `path` is always a complete file, the old or the new."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -134,7 +146,8 @@ try: from numpy._core.multiarray import _reconstruct   # numpy's array unpickler
 except ImportError: from numpy.core.multiarray import _reconstruct   # numpy 1
 V1_GLOBALS = (np.ndarray, np.dtype, type(np.dtype(np.uint32)), _reconstruct, L)   # version 1's non-plain types
 
-def load_checkpoint(path) -> dict:
+def load_checkpoint(path # a checkpoint or an exported generator file
+                   ) -> dict:
     "A checkpoint or an exported generator from `path`, loaded without running code from the file; a `BadTorchFile` naming it otherwise."
     s = load_pth(path, allow=V1_GLOBALS)
     if not isinstance(s, dict) or not {'config', 'g', 'it'} <= set(s):
@@ -142,9 +155,12 @@ def load_checkpoint(path) -> dict:
     return s
 
 # %% ../nbs/05_train.ipynb #1c90b056
-class ConfigMismatch(ValueError): pass
+class ConfigMismatch(ValueError): "A checkpoint made under another configuration than the run's."
 
-def check_config(saved:dict, cfg:DeepSiMConfig, path):
+def check_config(saved:dict,         # the checkpoint's configuration, as a dict
+                 cfg:DeepSiMConfig,   # the run's configuration
+                 path                 # the checkpoint's file, for the message
+                ):
     "An error listing the fields in which checkpoint `path` was made under another configuration."
     now = asdict(cfg)
     diff = {k: (saved.get(k), now[k]) for k in now if json.dumps(saved.get(k), default=str) != json.dumps(now[k], default=str)}
@@ -154,11 +170,14 @@ def check_config(saved:dict, cfg:DeepSiMConfig, path):
 class ExactResume(Callback):
     "Seed each epoch's batch order and augmentation from `(seed, epoch)`; replay a resumed epoch up to its checkpoint without compute."
     order = 5   # before MixedPrecision (10) enters autocast: a replayed batch is cancelled before any work starts
-    def __init__(self, seed:int=0): self.seed, self.skip, self.rng_state = seed, 0, None
+    def __init__(self, seed:int=0): # the run's seed: each epoch's batch order and augmentation derive from `(seed, epoch)`
+        self.seed, self.skip, self.rng_state = seed, 0, None
     def before_train(self):
+        "Seed this epoch's batch order and Python's augmentation generator from `(seed, epoch)`, so any epoch can be replayed."
         self.dl.rng = random.Random(f"{self.seed}/order/{self.epoch}")
         random.seed(f"{self.seed}/augment/{self.epoch}")
     def before_batch(self):
+        "On resume: cancel the batches trained before the checkpoint, then restore torch's and numpy's random states at the first new one."
         if not self.training: return
         if self.skip: self.skip -= 1; raise CancelBatchException()   # this batch was trained before the checkpoint
         if self.rng_state is not None:   # Python's generator stays: the data pipeline owns it, seeded per epoch
@@ -176,9 +195,11 @@ class EncodeFeatures(Callback):
                  layer:str):               # its layer
         self.encoder, self.layer = encoder, layer
     def before_fit(self):
+        "Move the encoder and the loss (its comparator) to the data's device; note the memory format the batches are put in."
         self.mf = _mem_format(self.learn)
         self.encoder.to(self.dls.device); self.loss_func.to(self.dls.device)
     def before_batch(self):
+        "Replace the images `y` by the input `x = E(y)` (no gradient); `(y, x)`, plus `C(y)` when the comparator is the encoder, become the targets."
         y, lf = self.xb[0].to(memory_format=self.mf), self.loss_func
         shared = getattr(lf, 'comparator', None) is self.encoder   # the same network: one pass gives x = E(y) and C(y)
         with torch.no_grad(): f = self.encoder(y, [self.layer, lf.layer] if shared else self.layer)
@@ -190,21 +211,28 @@ class DiscriminatorStep(Callback):
     "D's step on each training batch: the real images and the detached `G(x)`, both with the real features `x`; its losses in `terms`."
     order = 30   # after the prediction, before the generator's loss (which runs D on the fakes again, with gradients to G)
     def __init__(self, disc:nn.Module, # the discriminator
-                 lr:float=2e-4, betas:tuple=(0.9, 0.999),
+                 lr:float=2e-4,        # D's learning rate
+                 betas:tuple=(0.9, 0.999), # D's Adam betas (momentum, squared momentum)
                  wd:float=4e-4):       # L2 weight decay, as Caffe's (coupled, not AdamW's)
         self.disc, self.lr, self.betas, self.wd, self.opt_d, self.terms = disc, lr, betas, wd, None, {}
     def make_opt(self):
         "D's own fastai Adam (the Learner's optimiser is G's)."
         return Adam(list(self.disc.parameters()), lr=self.lr, mom=self.betas[0], sqr_mom=self.betas[1], eps=1e-8, wd=self.wd, decouple_wd=False)
     def before_fit(self):
+        "Put D on the data's device in the batches' memory format, make its optimiser (unless a checkpoint gave one), wrap it for DDP, hand it to the loss."
         self.disc.to(self.dls.device, memory_format=_mem_format(self.learn))
         if self.opt_d is None: self.opt_d = self.make_opt()
         if torch.distributed.is_available() and torch.distributed.is_initialized() and not isinstance(self.disc, nn.parallel.DistributedDataParallel):
             self.disc = nn.parallel.DistributedDataParallel(self.disc)
         self.loss_func.disc[0] = self.disc
-    def before_train(self): self.disc.train()
-    def before_validate(self): self.disc.eval()
+    def before_train(self):
+        "D in training mode (dropout on) for the training batches."
+        self.disc.train()
+    def before_validate(self):
+        "D in eval mode (dropout off) for the validation pass, where it only scores G's loss."
+        self.disc.eval()
     def after_pred(self):
+        "Step D on the real images and the detached `G(x)` (while the rule pauses D, only compute its losses, which `r` needs); then freeze D for G's loss."
         if not self.training: return
         y, x = self.yb[:2]
         fake, rule = self.pred.detach(), getattr(self.learn, 'paper_rule', None)
@@ -221,24 +249,31 @@ class DiscriminatorStep(Callback):
 class PaperRule(Callback):
     "The paper's G/D rule: this iteration's `r` sets which of G and D train on the next; G's backward and step are skipped while it is paused."
     order = 40   # D's losses (30) are in; the state changes only in after_batch, after RecordTerms has logged this iteration's
-    def __init__(self, stop_d:float=0.1, resume_d:float=0.5, stop_g:float=10.):
+    def __init__(self, stop_d:float=0.1,   # pause D when r falls below this
+                 resume_d:float=0.5,       # resume a paused D when r rises above this
+                 stop_g:float=10.):        # pause G (only D trains) when r exceeds this
         self.stop_d, self.resume_d, self.stop_g = stop_d, resume_d, stop_g
         self.g_on, self.d_on, self.r = True, True, None
     def after_loss(self):
+        "This iteration's `r = (L_D_real + L_D_fake) / L_adv_G`, from D's and G's unweighted losses (training batches only)."
         if not self.training: return
         d, g = self.learn.discriminator_step.terms, self.loss_func.terms
         self.r = (d['d_real'].item() + d['d_fake'].item())/max(g['adv'].item(), 1e-12)
     def before_backward(self):
+        "Skip G's backward while the rule pauses G."
         if not self.g_on: raise CancelBackwardException()
     def before_step(self):
+        "Skip G's optimiser step while the rule pauses G."
         if not self.g_on: raise CancelStepException()
     def after_batch(self):
+        "Set the next iteration's (G, D) state from `r`; this iteration's row, built in `after_loss`, keeps the state it ran in."
         if self.r is None: return                  # validation, or a replayed batch
         self.g_on, self.d_on = next_state(self.r, self.g_on, self.d_on, self.stop_d, self.resume_d, self.stop_g)
         self.r = None
 
 # %% ../nbs/05_train.ipynb #8aeca599
-def summary(rec:dict) -> str:
+def summary(rec:dict # a row of `learn.recorder.terms`
+           ) -> str:
     "One line for the progress bar: the unweighted terms, D's losses, r, and which networks train."
     t = ' '.join(f"{k} {rec[k]:.3g}" for k in ('feat', 'adv', 'img', 'd_real', 'd_fake', 'r') if k in rec)
     return f"{t} G:{'on' if rec['g_on'] else 'off'}" + (f" D:{'on' if rec['d_on'] else 'off'}" if 'd_on' in rec else '')
@@ -247,10 +282,13 @@ def summary(rec:dict) -> str:
 class RecordTerms(Callback):
     "Each training iteration's loss, its terms, D's losses, `r` and the G/D state: a row of `learn.recorder.terms`, and the progress bar's comment."
     order = 65   # after the rule (40) computed r; after ProgressCallback (60), whose comment it replaces
-    def __init__(self, show_every:int=1): self.show_every, self.rec, self.new = show_every, None, False
+    def __init__(self, show_every:int=1): # put the row on the progress bar every this many iterations
+        self.show_every, self.rec, self.new = show_every, None, False
     def before_fit(self):
+        "Start the per-iteration log `recorder.terms`, unless the Learner already has one (a resumed checkpoint's)."
         if not hasattr(self.recorder, 'terms'): self.recorder.terms = []
     def after_loss(self):
+        "Build this training iteration's row (loss, terms, D's losses, `r`, the G/D state it ran in) before any G step, so it can be checked first."
         if not self.training: return
         rec = dict(it=len(self.recorder.terms), loss=self.loss.item(), **{k: v.item() for k, v in self.loss_func.terms.items()})
         ds, rule = getattr(self.learn, 'discriminator_step', None), getattr(self.learn, 'paper_rule', None)
@@ -259,6 +297,7 @@ class RecordTerms(Callback):
         else: rec.update(g_on=True)
         self.rec = rec
     def after_batch(self):
+        "Append the row to `recorder.terms`, say whether there was one (`new`), and show it on the progress bar every `show_every` iterations."
         self.new = self.rec is not None          # a new row this batch: not validation, not a replayed batch (later callbacks read it)
         if not self.new: return
         self.recorder.terms.append(self.rec)
@@ -269,44 +308,57 @@ class RecordTerms(Callback):
 # %% ../nbs/05_train.ipynb #10367685
 class TermMetric(Metric):
     "The epoch's mean of one field of `RecordTerms`' rows (a loss term, `r`, or the share of iterations G or D trained), for the Recorder's table."
-    def __init__(self, key:str): self.key = key
-    def reset(self): self.total, self.count = 0., 0
-    def accumulate(self, learn):
+    def __init__(self, key:str): # a field of the rows: a term, `r`, `g_on` or `d_on`
+        self.key = key
+    def reset(self):
+        "Start an epoch's mean."
+        self.total, self.count = 0., 0
+    def accumulate(self, learn:Learner): # the Learner, whose `record_terms` holds the batch's row
+        "Add the field of this batch's row, if the batch made one (training, not replayed)."
         rec = getattr(getattr(learn, 'record_terms', None), 'rec', None)
         if rec is None or self.key not in rec: return
         self.total += float(rec[self.key]); self.count += 1
     @property
-    def value(self): return self.total/self.count if self.count else None
+    def value(self):
+        "The epoch's mean (None: no row had the field)."
+        return self.total/self.count if self.count else None
     @property
-    def name(self): return self.key
+    def name(self):
+        "The column's name: the field."
+        return self.key
 
 # %% ../nbs/05_train.ipynb #10ba9ca9
 class ProgressLines(Callback):
     "One plain line every `every` training iterations (the iteration, its terms, it/s, time so far) and one per epoch: progress for a log file."
     order = 70   # after RecordTerms (65) appended the iteration's row
-    def __init__(self, every:int=100): self.every = every
+    def __init__(self, every:int=100): # a line every this many iterations
+        self.every = every
     def _print(self, *items): print('  '.join(map(str, items)), flush=True)   # flushed: a log file follows the run
     def _epoch(self, log): self._print(*(f"{n} {v:.4g}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(self.recorder.metric_names, log)))
     def before_fit(self):
+        "Start the clocks; unless `no_logging` silenced the Recorder, print its epoch rows as lines instead of its table."
         self.on = self.learn.logger is not noop
         self.t0 = self.t = time.perf_counter(); self.last = len(self.recorder.terms)
         if self.on: self.old_logger, self.learn.logger = self.learn.logger, self._epoch   # the Recorder's epoch rows, as lines
     def after_batch(self):
+        "Every `every` new iterations, one line: the iteration (of `max_iter`), the row's terms, it/s since the last line, the time so far."
         it = len(self.recorder.terms)
         if not self.learn.record_terms.new or not self.on or it % self.every: return
         now, n = time.perf_counter(), getattr(getattr(self.learn, 'run_limits', None), 'max_iter', None)
         rate = (it - self.last)/max(now - self.t, 1e-9); self.t, self.last = now, it
         self._print(f"it {it}" + (f"/{n}" if n else ''), summary(self.recorder.terms[-1]), f"{rate:.3g} it/s", datetime.timedelta(seconds=round(now - self.t0)))
     def after_fit(self):
+        "Give the Recorder its own logger back."
         if self.on: self.learn.logger = self.old_logger
 
 # %% ../nbs/05_train.ipynb #7eda0013
-class NonFiniteLoss(FloatingPointError): pass
+class NonFiniteLoss(FloatingPointError): "A NaN or infinite loss term: the run stopped, its last good checkpoint kept."
 
 class StopOnNonFinite(Callback):
     "Stop at a NaN or infinite loss term, before any step uses it, naming the term, the iteration and the last good checkpoint."
     order = 66   # right after RecordTerms (65) gathered the terms
     def after_loss(self):
+        "Raise `NonFiniteLoss` at a NaN or infinite value in this iteration's row, before G's backward and step and before a checkpoint could hold it."
         rec = getattr(self.learn.record_terms, 'rec', None)
         if rec is None: return
         bad = [k for k, v in rec.items() if isinstance(v, float) and not math.isfinite(v)]
@@ -322,19 +374,22 @@ def plain_random_states() -> dict:
     return {**s, 'numpy_state': dict(kind=kind, keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), cached_gaussian=float(gauss))}
 
 # %% ../nbs/05_train.ipynb #e41f4268
-def random_states(s:dict) -> dict:
+def random_states(s:dict # a checkpoint's `rng` entry
+                 ) -> dict:
     "`plain_random_states()` (or a version-1 checkpoint's `get_random_states()`) as fastai's `set_random_states` takes it."
     n = s['numpy_state']
     if isinstance(n, dict): n = (n['kind'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached_gaussian'])
     return {**s, 'numpy_state': n}
 
 # %% ../nbs/05_train.ipynb #a88bae38
-def plain_opt_state(opt) -> dict:
+def plain_opt_state(opt # a fastai optimiser
+                   ) -> dict:
     "A fastai optimiser's `state_dict()` in plain types: its hyper-parameters as a list of dicts, not a fastcore `L`."
     sd = opt.state_dict(); return {**sd, 'hypers': [dict(h) for h in sd['hypers']]}
 
 # %% ../nbs/05_train.ipynb #18357063
-def run_state(learn:Learner) -> dict:
+def run_state(learn:Learner # a Learner made by `deepsim_learner`
+             ) -> dict:
     "Everything needed to continue a run exactly: G, D, both optimisers, the rule's state, every random state, the per-iteration log, the configuration."
     unwrap = lambda m: getattr(m, 'module', m)
     ds, rule, terms = getattr(learn, 'discriminator_step', None), getattr(learn, 'paper_rule', None), learn.recorder.terms
@@ -347,38 +402,57 @@ def run_state(learn:Learner) -> dict:
 class SaveCheckpoint(Callback):
     "Write `run_state` atomically to `path` every `every` training iterations and when training ends."
     order = 90   # after the rule (40) set the next state and RecordTerms (65) logged the iteration
-    def __init__(self, path, every:int=500): self.path, self.every, self.saved_it = Path(path), every, None
-    def last_good(self) -> str: return f"the last good checkpoint is {self.path} (iteration {self.saved_it})" if self.saved_it is not None else "no checkpoint was written yet"
+    def __init__(self, path,        # the checkpoint file
+                 every:int=500):    # save every this many iterations
+        self.path, self.every, self.saved_it = Path(path), every, None
+    def last_good(self) -> str:
+        "Where the last good checkpoint is, for the messages of a stopped run."
+        return f"the last good checkpoint is {self.path} (iteration {self.saved_it})" if self.saved_it is not None else "no checkpoint was written yet"
     def save(self):
+        "Write `run_state` atomically (rank 0 only); a full disk stops the run, naming the iteration and the last good checkpoint."
         if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0: return
         try: atomic_save(run_state(self.learn), self.path)
         except DiskFull as e: raise DiskFull(f"{e}; training stopped at iteration {len(self.recorder.terms)}, {self.last_good()}") from e
         self.saved_it = len(self.recorder.terms)
     def after_batch(self):
+        "Save every `every` iterations, counting new rows only (not validation, not a replayed batch), after the rule set the next state."
         if self.learn.record_terms.new and len(self.recorder.terms) % self.every == 0: self.save()
     def after_fit(self):
+        "Save when training ends (also when it was stopped), unless the last iteration is saved already."
         if self.saved_it != len(self.recorder.terms): self.save()
 
 # %% ../nbs/05_train.ipynb #19a11488
 class RunLimits(Callback):
     "Stop training cleanly at iteration `max_iter` (counted over resumes), after `time_budget` seconds, or when `stop_requested` is set."
     order = 95   # last: the iteration is logged and checkpointed before the run stops
-    def __init__(self, max_iter:int|None=None, time_budget:float|None=None):
+    def __init__(self, max_iter:int|None=None,    # stop at this iteration, counted over resumes (None: no limit)
+                 time_budget:float|None=None): # stop after this many seconds of this fit (None: no limit)
         self.max_iter, self.time_budget, self.stop_requested = max_iter, time_budget, False
-    def before_fit(self): self.t0 = time.perf_counter()
+    def before_fit(self):
+        "Start the clock of `time_budget`."
+        self.t0 = time.perf_counter()
     def after_batch(self):
+        "Once a new iteration is logged and checkpointed, stop the fit at `max_iter`, past `time_budget`, or on request."
         if not self.learn.record_terms.new: return   # validation, or a replayed batch: no new iteration
         it = len(self.recorder.terms)
         if self.stop_requested or (self.max_iter is not None and it >= self.max_iter) or \
            (self.time_budget is not None and time.perf_counter() - self.t0 > self.time_budget): raise CancelFitException()
 
 # %% ../nbs/05_train.ipynb #dde3abae
-def feature_shape(net:FeatureNet, layer:str, size:int) -> tuple:
+def feature_shape(net:FeatureNet, # the network
+                  layer:str,      # one of its layers
+                  size:int        # the image size
+                 ) -> tuple:
     "The shape of `net`'s `layer` for one `size` x `size` image."
     with torch.no_grad(): return tuple(net(torch.zeros(1, 3, size, size), layer).shape[1:])
 
 # %% ../nbs/05_train.ipynb #bac8972e
-def calibrate_feat_weight(comparator:FeatureNet, layer:str, y:torch.Tensor, ratio:float, lam_img:float=2e-6) -> float:
+def calibrate_feat_weight(comparator:FeatureNet, # the comparator C
+                          layer:str,             # its layer the feature term compares
+                          y:torch.Tensor,        # a batch of training images, `[0,1]`
+                          ratio:float,           # the feature term over the image term, both weighted
+                          lam_img:float=2e-6     # the image term's weight
+                         ) -> float:
     "λ_feat such that, for the batch-mean image as prediction, `λ_feat·feature term = ratio · λ_img·image term`."
     with torch.no_grad():
         mean = y.mean(0, keepdim=True).expand_as(y)
@@ -392,7 +466,7 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
                     ckpt=None,          # checkpoint file to write (None: none)
                     resume=None,        # checkpoint file to continue from
                     nets:dict|None=None,# name -> FeatureNet, to reuse networks already loaded
-                    pretrained:bool=True,
+                    pretrained:bool=True, # trained weights for the networks not in `nets` (False: random initialisation)
                     save_every:int=500, # checkpoint every this many iterations
                     show_every:int|None=None, # progress every this many iterations (None: every one on the bar, every 100 as lines)
                     progress:str|None=None    # 'bar' (fastai's), 'lines' (`ProgressLines`), None: the bar in a terminal or notebook, else lines
@@ -431,7 +505,9 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
     return learn
 
 # %% ../nbs/05_train.ipynb #88d66fc5
-def load_state(learn:Learner, state:dict):
+def load_state(learn:Learner, # a Learner made by `deepsim_learner`
+               state:dict     # a checkpoint (`load_checkpoint`)
+              ):
     "Put a checkpoint's `run_state` into a Learner made by `deepsim_learner` under the same configuration."
     learn.model.load_state_dict(state['g'])
     dev = learn.dls.device   # optimiser states go where the parameters will be (the networks move in before_fit)
@@ -445,7 +521,10 @@ def load_state(learn:Learner, state:dict):
     if (ck := getattr(learn, 'save_checkpoint', None)) is not None: ck.saved_it = state['it']
 
 # %% ../nbs/05_train.ipynb #54c4688e
-def fit_iters(learn:Learner, n_iter:int|None=None, time_budget:float|None=None):
+def fit_iters(learn:Learner,              # a Learner made by `deepsim_learner`
+              n_iter:int|None=None,       # the iteration to stop at (None: no limit)
+              time_budget:float|None=None # seconds to train for (None: no limit)
+             ):
     "Train until iteration `n_iter` (counted from the start of the run, resumes included) or for `time_budget` seconds."
     it, per_epoch = len(learn.recorder.terms), len(learn.dls.train)
     learn.run_limits.max_iter, learn.run_limits.time_budget = n_iter, time_budget
@@ -455,7 +534,12 @@ def fit_iters(learn:Learner, n_iter:int|None=None, time_budget:float|None=None):
     return learn
 
 # %% ../nbs/05_train.ipynb #157cf6c5
-def preset_dls(cfg:DeepSiMConfig, data=None, device=None, n_valid:int=512, **kwargs):
+def preset_dls(cfg:DeepSiMConfig, # the run's configuration: its preset, size and batch size
+               data=None,         # photos: extra folders of photos; fashion: the `.gz` folder; paper: the ImageNet folder
+               device=None,       # where the batches go (None: the best available)
+               n_valid:int=512,   # fashion: held-out test images
+               **kwargs           # passed to the preset's DataLoaders function
+              ):
     "The training/held-out DataLoaders for `cfg.preset`."
     if cfg.preset == 'photos': return photo_dls(cfg.size, cfg.bs, extra=data, device=device, **kwargs)
     if cfg.preset == 'fashion': return fashion_dls(cfg.size, cfg.bs, n_valid=n_valid, path=data, device=device, **kwargs)
@@ -464,13 +548,18 @@ def preset_dls(cfg:DeepSiMConfig, data=None, device=None, n_valid:int=512, **kwa
         return imagenet_dls(data, cfg.size, bs=cfg.bs, device=device, **kwargs)
     raise KeyError(cfg.preset)
 
-def export_generator(ckpt, dest, **info):
+def export_generator(ckpt,   # a checkpoint file
+                     dest,   # the generator file to write
+                     **info  # anything to store with it (e.g. `note`)
+                    ):
     "Write the fp16 generator of checkpoint `ckpt` to `dest`, with its config, loss weights, iteration and `info`."
     s = load_checkpoint(ckpt)
     atomic_save(dict(config=s['config'], weights=s['weights'], it=s['it'], info=info,
                      g={k: v.half() for k, v in s['g'].items()}), dest)
 
-def load_generator(path, nets:dict|None=None) -> tuple[Generator, DeepSiMConfig]:
+def load_generator(path,                # a generator file (or a checkpoint)
+                   nets:dict|None=None  # name -> FeatureNet: its encoder is taken from here, or loaded and added
+                  ) -> tuple[Generator, DeepSiMConfig]:
     "A generator saved by `export_generator` (or a checkpoint), in eval mode, with its configuration; its encoder is added to `nets`."
     s = load_checkpoint(path)
     c = s['config']; cfg = DeepSiMConfig(**{**c, 'betas': tuple(c['betas'])})
