@@ -15,8 +15,8 @@ from fastcore.script import call_parse
 # %% auto #0
 __all__ = ['CLI_HINTS', 'USER_ERRORS', 'UsageError', 'cli_message', 'console_script', 'check_table', 'markdown_table',
            'deepsim_check', 'deepsim_corpus', 'cli_device', 'config_fields', 'run_config', 'deepsim_train',
-           'folder_images', 'generator_files', 'deepsim_eval', 'deepsim_demo', 'nb_markdown', 'deepsim_readme',
-           'deepsim_docs']
+           'folder_images', 'generator_files', 'deepsim_eval', 'deepsim_demo', 'deepsim_figures', 'nb_markdown',
+           'deepsim_readme', 'deepsim_docs']
 
 # %% ../nbs/09_cli.ipynb #f0ded235
 class UsageError(Exception):
@@ -335,6 +335,21 @@ def deepsim_demo(out:str='deepsim_demo', # the folder for the figures and the ta
     md = markdown_table(t.to_dict('records')); (out/'metrics.md').write_text(md + '\n')
     print(md)
     print(f"\nfigures and metrics in {out}/ ({time.perf_counter()-t0:.0f}s)")
+
+# %% ../nbs/09_cli.ipynb #307a14ea
+@console_script
+def deepsim_figures(out:str='deepsim_figures', # the folder for the PNG and CSV files and index.html
+                    models:str=None,   # a generator file, a run folder or a folder of generators (default: the generators shipped with deepsim)
+                    full:bool=False,   # Fig. 2: search the full Fashion-MNIST training split (where installed) instead of the shipped sample
+                    n:int=32           # held-out images for the numbers of Fig. 4 and 8-9 (at least 2)
+                   ):
+    "Draw every supplementary figure and Table 1 into `out`: PNG and CSV files, and one self-contained page, index.html."
+    if n < 2: raise UsageError(f"--n must be at least 2, got {n}")
+    from deepsim.figures import write_figures   # slow imports (seconds): after --help
+    t0 = time.perf_counter()
+    gens = None if models is None else list(generator_files(models).values())
+    write_figures(out, gens, full=full, n=n)
+    print(f"\nfigures in {out}/: open {Path(out)/'index.html'} ({time.perf_counter()-t0:.0f}s)")
 
 # %% ../nbs/09_cli.ipynb #15463d6e
 def nb_markdown(nb_path # a notebook file

@@ -20,10 +20,11 @@ from .core import best_device
 
 # %% auto #0
 __all__ = ['PACKAGED_PHOTOS', 'OPENCV_SAMPLES', 'RESERVED_PACKAGES', 'CORPUS_SOURCES', 'MANIFEST_COLUMNS', 'FASHION_DIRS',
-           'FASHION_SAMPLE', 'PREPS', 'packaged_photos', 'BadImageError', 'read_image', 'load_photo', 'image_files',
-           'check_images', 'split_photos', 'photo_paths', 'package_licence', 'photo_stats', 'is_photo', 'corpus_dir',
-           'gather_corpus', 'Crop', 'fixed_crops', 'crop_dls', 'photo_dls', 'heldout_photos', 'imagenet_dls',
-           'fashion_dir', 'fashion_mnist', 'fashion_sample', 'GreyDataset', 'fashion_dls', 'Prep', 'get_prep']
+           'FASHION_SAMPLE', 'FASHION_TRAIN_SAMPLE', 'PREPS', 'packaged_photos', 'BadImageError', 'read_image',
+           'load_photo', 'image_files', 'check_images', 'split_photos', 'photo_paths', 'package_licence', 'photo_stats',
+           'is_photo', 'corpus_dir', 'gather_corpus', 'Crop', 'fixed_crops', 'crop_dls', 'photo_dls', 'heldout_photos',
+           'imagenet_dls', 'fashion_dir', 'fashion_mnist', 'fashion_sample', 'fashion_train_sample', 'GreyDataset',
+           'fashion_dls', 'Prep', 'get_prep']
 
 # %% ../nbs/01_data.ipynb #35ed58b7
 PACKAGED_PHOTOS = {  # name -> (package, path inside the package); all colour photos, all shipped in the wheels
@@ -423,6 +424,16 @@ def fashion_sample(size:int=32 # the side of the resized images (28: the origina
     "The first 256 images of Fashion-MNIST's test split, shipped with deepsim: uint8 `(256,1,size,size)` and int64 labels."
     if not FASHION_SAMPLE.is_file(): raise FileNotFoundError(f"{FASHION_SAMPLE}: the packaged Fashion-MNIST sample is missing (reinstall deepsim)")
     with np.load(FASHION_SAMPLE) as f: x, y = f['images'], f['labels']
+    return _resize_grey(torch.from_numpy(x)[:, None], size), torch.from_numpy(y.astype(np.int64))
+
+# %% ../nbs/01_data.ipynb #9b3d41e7
+FASHION_TRAIN_SAMPLE = FASHION_SAMPLE.parent/'fashion_train_sample.npz'   # shipped in the wheel, for the neighbours figure
+
+def fashion_train_sample(size:int=32 # the side of the resized images (28: the originals)
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+    "The first 2,000 images of Fashion-MNIST's training split, shipped with deepsim: uint8 `(2000,1,size,size)` and int64 labels."
+    if not FASHION_TRAIN_SAMPLE.is_file(): raise FileNotFoundError(f"{FASHION_TRAIN_SAMPLE}: the packaged Fashion-MNIST training sample is missing (reinstall deepsim)")
+    with np.load(FASHION_TRAIN_SAMPLE) as f: x, y = f['images'], f['labels']
     return _resize_grey(torch.from_numpy(x)[:, None], size), torch.from_numpy(y.astype(np.int64))
 
 # %% ../nbs/01_data.ipynb #8c766be7

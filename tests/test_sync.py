@@ -39,5 +39,5 @@ def test_docs_site_builds_without_broken_links(tmp_path):
     _run(f"{BIN}/deepsim_docs", dst)   # exits 1 on errors and broken links
     site = dst/'_proc/_docs'
     pages = {p.name for p in site.glob('*.html')}
-    assert {'index.html', '00_core.html', '01_data.html', '02_nets.html', '03_models.html', '04_losses.html', '05_train.html', '06_metrics.html', '09_cli.html'} <= pages, pages
+    assert {'index.html', '00_core.html', '01_data.html', '02_nets.html', '03_models.html', '04_losses.html', '05_train.html', '06_metrics.html', '07a_reconstructions.html', '07b_neighbours.html', '07c_preservation.html', '07d_interpolation.html', '07e_reencoding.html', '07f_figures.html', '09_cli.html'} <= pages, pages
     assert 'BadImageError' in (site/'01_data.html').read_text()

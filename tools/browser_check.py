@@ -1,0 +1,110 @@
+"""Maintainers' check: the figure notebooks and their widgets in a real browser.
+
+    .venv/bin/python tools/browser_check.py [nbs/07a_reconstructions.ipynb ...] --out runs/browser
+
+Starts JupyterLab on 127.0.0.1 (a free port, a random token) over a temporary copy of the notebooks (so that
+Lab's autosave never touches `nbs/`), opens each notebook in headless Chromium (Debian's `chromium`, driven by
+Playwright), runs all its cells, then moves one control of every widget (the next option of a dropdown, one step
+of a slider) and checks that the widget's output changed. Screenshots: the notebook after the run, and each widget
+before and after its control moved, as PNG in `--out`. Exits 1 if a cell failed, a notebook has no widget, or a
+widget did not redraw. Needs `pip install jupyterlab playwright` (not in the package's requirements).
+"""
+import argparse, hashlib, json, os, secrets, shutil, socket, subprocess, sys, tempfile, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
+
+def free_port() -> int:
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def start_lab(root:Path, port:int, token:str) -> subprocess.Popen:
+    "JupyterLab serving `root`, with `window.jupyterapp` exposed so that the check can run its commands."
+    cmd = [sys.executable, '-m', 'jupyterlab', '--no-browser', f'--port={port}', '--ServerApp.ip=127.0.0.1',
+           f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}', '--LabApp.expose_app_in_browser=True', '--allow-root']
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(root/'lab.log', 'w'))
+    for _ in range(120):
+        try: socket.create_connection(('127.0.0.1', port), timeout=1).close(); return p
+        except OSError: time.sleep(0.5)
+    p.kill(); raise RuntimeError(f"JupyterLab did not start: see {root/'lab.log'}")
+
+BUSY = "[...document.querySelectorAll('.jp-InputPrompt')].some(e => e.textContent.includes('*'))"
+
+def log(*a): print(time.strftime('%H:%M:%S'), *a, file=sys.stderr, flush=True)
+
+def run_notebook(page, url:str, timeout_s:float) -> dict:
+    "Open the notebook at `url`, run all cells, and wait until none is queued or running; the errors shown."
+    log('open', url.split('?')[0]); page.goto(url); page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=120_000)
+    page.wait_for_function("window.jupyterapp !== undefined", timeout=120_000)
+    time.sleep(5); log('run all cells')   # the kernel connects
+    page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    t0 = time.time(); time.sleep(2)
+    while time.time() - t0 < timeout_s:
+        if not page.evaluate(BUSY): break
+        time.sleep(2)
+    else: raise TimeoutError(f"{url}: still running after {timeout_s:.0f}s")
+    time.sleep(2)
+    errors = page.evaluate("[...document.querySelectorAll('.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"], .jp-RenderedText[data-mime-type=\"application/vnd.jupyter.error\"]')].map(e => e.textContent.slice(0, 300))")
+    return dict(seconds=round(time.time() - t0), errors=[e for e in errors if 'Traceback' in e or 'Error' in e])
+
+def widget_views(page):
+    "The outermost widget views in the notebook's outputs."
+    return page.locator('.jp-OutputArea-output > .jupyter-widgets, .jp-OutputArea-output .jupyter-widgets.widget-container').filter(
+        has=page.locator('select, .noUi-handle, input[type=range], .widget-slider')).all()
+
+def digest(loc) -> str: return hashlib.sha1(loc.inner_html().encode()).hexdigest()
+
+def move_control(view) -> str:
+    "Move the first control of a widget view: a dropdown to its next option, else a slider one step right."
+    sel = view.locator('select')
+    if sel.count():
+        opts = sel.first.locator('option').all_inner_texts()
+        cur = sel.first.input_value()
+        vals = [o.get_attribute('value') for o in sel.first.locator('option').all()]
+        nxt = vals[(vals.index(cur) + 1) % len(vals)] if cur in vals else vals[-1]
+        sel.first.select_option(nxt); return f"dropdown -> {opts[vals.index(nxt)]}"
+    handle = view.locator('.noUi-handle, input[type=range]').first
+    handle.focus(); handle.press('ArrowRight'); return "slider one step right"
+
+def check(nbs:list, out:Path, timeout_s:float) -> bool:
+    from playwright.sync_api import sync_playwright
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp()); [shutil.copy(nb, tmp/Path(nb).name) for nb in nbs]
+    port, token, ok, report = free_port(), secrets.token_hex(16), True, []
+    lab = start_lab(tmp, port, token)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox', '--disable-gpu'])
+            page = browser.new_page(viewport=dict(width=1400, height=1000))
+            for nb in nbs:
+                name = Path(nb).stem
+                res = run_notebook(page, f"http://127.0.0.1:{port}/lab/tree/{Path(nb).name}?token={token}", timeout_s)
+                page.screenshot(path=str(out/f'{name}.png'), full_page=False)
+                views, moved = widget_views(page), []
+                for i, v in enumerate(views):
+                    v.scroll_into_view_if_needed(); before = digest(v); v.screenshot(path=str(out/f'{name}_widget{i}_before.png'))
+                    what = move_control(v)
+                    for _ in range(60):   # up to a minute for the kernel to redraw
+                        time.sleep(1)
+                        if digest(v) != before and not page.evaluate(BUSY): break
+                    time.sleep(1); v.screenshot(path=str(out/f'{name}_widget{i}_after.png'))
+                    moved.append(dict(widget=i, control=what, redrew=digest(v) != before))
+                good = not res['errors'] and views and all(m['redrew'] for m in moved)
+                ok &= bool(good)
+                report.append(dict(notebook=name, run_seconds=res['seconds'], errors=res['errors'], widgets=moved, ok=bool(good)))
+                print(json.dumps(report[-1]), flush=True)
+            browser.close()
+    finally:
+        lab.terminate(); lab.wait(timeout=30)
+    (out/'report.json').write_text(json.dumps(report, indent=1) + '\n')
+    return ok
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('notebooks', nargs='*', help='notebooks to check (default: nbs/07*.ipynb)')
+    ap.add_argument('--out', default='runs/browser', help='folder for the screenshots and report.json')
+    ap.add_argument('--timeout', type=float, default=900, help='seconds allowed for one notebook to run')
+    a = ap.parse_args()
+    if not CHROMIUM: sys.exit("chromium not found: apt-get install chromium")
+    nbs = a.notebooks or sorted(str(p) for p in (ROOT/'nbs').glob('07*.ipynb'))
+    sys.exit(0 if check(nbs, Path(a.out), a.timeout) else 1)
