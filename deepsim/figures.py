@@ -4,32 +4,26 @@
 
 # %% ../nbs/07f_figures.ipynb #189692cd
 from __future__ import annotations
-import base64, html, io, time
+import base64, html, time
 from pathlib import Path
 import matplotlib.pyplot as plt, pandas as pd, torch
 from .metrics import held_out
 from .data import fashion_train_sample
 from .metrics import shipped_generators
-from .reconstructions import fig_reconstructions, fig_ablation, discriminator_table, load_models, model_label
+from .reconstructions import fig_reconstructions, fig_ablation, discriminator_table, load_models, model_label, figure_png
 from .neighbours import fig_neighbours, fashion_train, fashion_queries, as_rgb01, FASHION_CLASSES
 from .preservation import preservation
 from .interpolation import interpolation
 from .reencoding import reencoding, plot_drift
 
 # %% auto #0
-__all__ = ['png_bytes', 'figure_page', 'draw_figures', 'write_figures']
+__all__ = ['figure_page', 'draw_figures', 'write_figures']
 
 # %% ../nbs/07f_figures.ipynb #f452032d
 def _tables(numbers) -> dict:
     "The numbers of a figure as named tables (one table: named '')."
     if numbers is None: return {}
     return dict(numbers) if isinstance(numbers, dict) else {'': numbers}
-
-def png_bytes(fig:plt.Figure, # a matplotlib figure
-              dpi:int=80      # its resolution in the file
-             ) -> bytes:
-    "The figure as PNG bytes."
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight'); return buf.getvalue()
 
 def figure_page(items:list,            # dicts with `key`, `title`, `claim`, `png` (bytes or None) and `numbers` (a DataFrame, a dict of them, or None)
                 title:str='DeepSiM: the supplementary figures', # the page's title
@@ -119,7 +113,7 @@ def write_figures(out,                 # the folder (created if needed)
     for it in draw_figures(models, n=n, full=full):
         png = None
         if it['fig'] is not None:
-            png = png_bytes(it['fig'], dpi); plt.close(it['fig']); (out/f"{it['key']}.png").write_bytes(png)
+            png = figure_png(it['fig'], dpi); plt.close(it['fig']); (out/f"{it['key']}.png").write_bytes(png)
         for name, t in _tables(it['numbers']).items():
             t.to_csv(out/(f"{it['key']}_{name.split()[0]}.csv" if name else f"{it['key']}.csv"), index=False)
         items.append({**it, 'png': png}); numbers[it['key']] = it['numbers']

@@ -4,10 +4,10 @@
 
 # %% ../nbs/07a_reconstructions.ipynb #e0ef858b
 from __future__ import annotations
+import html, io
 import torch, torch.nn as nn, pandas as pd
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
-from IPython.display import display
 from .core import image_grid
 from .nets import feature_net
 from .models import Discriminator
@@ -17,7 +17,7 @@ from .metrics import reconstruct, evaluate, held_out, shipped_generators
 
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'paper_order', 'model_label', 'load_models', 'labelled', 'shipped_models', 'fig_reconstructions',
-           'loss_terms', 'fig_ablation', 'discriminator_table', 'figure_view', 'reconstructions_widget',
+           'loss_terms', 'fig_ablation', 'discriminator_table', 'figure_png', 'figure_view', 'reconstructions_widget',
            'ablation_widget']
 
 # %% ../nbs/07a_reconstructions.ipynb #beed928c
@@ -135,20 +135,32 @@ def discriminator_table(size:int=227,                # image size
     return pd.DataFrame(rows).astype({'kernel': 'Int64', 'stride': 'Int64', 'size': 'Int64'})
 
 # %% ../nbs/07a_reconstructions.ipynb #acba4e37
-def figure_view(draw,       # called with the controls' values by keyword; returns `(fig, numbers)`: numbers a table, a dict of them, or None
+def figure_png(fig:plt.Figure, # a matplotlib figure
+               dpi:int=80      # its resolution
+              ) -> bytes:
+    "The figure as PNG bytes."
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight'); return buf.getvalue()
+
+def _shown(v) -> widgets.Widget:
+    "A widget that shows `v`: a figure as an image (the figure is then closed), a table as HTML, anything else as text."
+    if isinstance(v, plt.Figure):
+        w = widgets.Image(value=figure_png(v), format='png'); plt.close(v); return w
+    if isinstance(v, pd.DataFrame): return widgets.HTML(v.to_html(index=False, float_format=lambda x: f"{x:.4g}"))
+    return widgets.HTML(f"<pre>{html.escape(str(v))}</pre>")
+
+def figure_view(draw,       # called with the controls' values by keyword; returns `(fig, numbers)`: numbers a table, a dict of them, a message, or None
                 **controls  # ipywidgets controls, named as `draw`'s parameters
                ) -> widgets.VBox:
-    "The controls above an `Output` that `draw` redraws into whenever a control's value changes; `.draws` counts the redraws, `.result` is the last."
-    box = widgets.VBox(list(controls.values()))
+    "The controls above what `draw` returns, redrawn whenever a control's value changes; `.draws` counts the redraws, `.result` is the last."
+    shown = widgets.VBox()
+    box = widgets.VBox([*controls.values(), shown])
     box.draws, box.result = 0, None
-    def redraw(**kw):
-        fig, numbers = box.result = draw(**kw)
+    def redraw(change=None):
+        fig, numbers = box.result = draw(**{k: c.value for k, c in controls.items()})
         box.draws += 1
-        for v in [fig, *(numbers.values() if isinstance(numbers, dict) else [numbers])]:
-            if v is None: continue
-            display(v)
-            if isinstance(v, plt.Figure): plt.close(v)   # shown once, by `display`, not again by the inline backend
-    box.children += (widgets.interactive_output(redraw, controls),)
+        shown.children = [_shown(v) for v in [fig, *(numbers.values() if isinstance(numbers, dict) else [numbers])] if v is not None]
+    for c in controls.values(): c.observe(redraw, 'value')
+    redraw()
     return box
 
 # %% ../nbs/07a_reconstructions.ipynb #1717268d

@@ -3,7 +3,7 @@
     .venv/bin/python tools/browser_check.py [nbs/07a_reconstructions.ipynb ...] --out runs/browser
 
 Starts JupyterLab on 127.0.0.1 (a free port, a random token) over a temporary copy of the notebooks (so that
-Lab's autosave never touches `nbs/`), opens each notebook in headless Chromium (Debian's `chromium`, driven by
+Lab's autosave never touches `nbs/`; its `#| eval: false` cells become raw cells, as nbdev skips them), opens each notebook in headless Chromium (Debian's `chromium`, driven by
 Playwright), runs all its cells, then moves one control of every widget (the next option of a dropdown, one step
 of a slider) and checks that the widget's output changed. Screenshots: the notebook after the run, and each widget
 before and after its control moved, as PNG in `--out`. Exits 1 if a cell failed, a notebook has no widget, or a
@@ -15,12 +15,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 
+def copy_runnable(src, dst):
+    "Copy a notebook, turning its `#| eval: false` cells (paper-scale calls that need weights and data) and its export cell into raw cells, as nbdev skips them."
+    nb = json.loads(Path(src).read_text())
+    for c in nb['cells']:
+        first = ''.join(c['source']).splitlines()[:3]
+        if c['cell_type'] == 'code' and (any(l.replace(' ', '').lower() == '#|eval:false' for l in first) or 'nbdev_export(' in ''.join(c['source'])):
+            c['cell_type'] = 'raw'; c.pop('outputs', None); c.pop('execution_count', None)
+    Path(dst).write_text(json.dumps(nb))
+
 def free_port() -> int:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 def start_lab(root:Path, port:int, token:str) -> subprocess.Popen:
     "JupyterLab serving `root`, with `window.jupyterapp` exposed so that the check can run its commands."
-    cmd = [sys.executable, '-m', 'jupyterlab', '--no-browser', f'--port={port}', '--ServerApp.ip=127.0.0.1',
+    settings = root/'lab-settings'/'@jupyterlab'/'notebook-extension'; settings.mkdir(parents=True)
+    (settings/'tracker.jupyterlab-settings').write_text('{"windowingMode": "none"}')   # every cell in the page, none virtualised
+    cmd = [sys.executable, '-m', 'jupyterlab', '--no-browser', f'--port={port}', '--ServerApp.ip=127.0.0.1', f'--LabApp.user_settings_dir={root/"lab-settings"}',
            f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}', '--LabApp.expose_app_in_browser=True', '--allow-root']
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(root/'lab.log', 'w'))
     for _ in range(120):
@@ -69,7 +80,8 @@ def move_control(view) -> str:
 def check(nbs:list, out:Path, timeout_s:float) -> bool:
     from playwright.sync_api import sync_playwright
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp()); [shutil.copy(nb, tmp/Path(nb).name) for nb in nbs]
+    tmp = Path(tempfile.mkdtemp())
+    for nb in nbs: copy_runnable(nb, tmp/Path(nb).name)
     port, token, ok, report = free_port(), secrets.token_hex(16), True, []
     lab = start_lab(tmp, port, token)
     try:
@@ -82,13 +94,16 @@ def check(nbs:list, out:Path, timeout_s:float) -> bool:
                 page.screenshot(path=str(out/f'{name}.png'), full_page=False)
                 views, moved = widget_views(page), []
                 for i, v in enumerate(views):
-                    v.scroll_into_view_if_needed(); before = digest(v); v.screenshot(path=str(out/f'{name}_widget{i}_before.png'))
-                    what = move_control(v)
-                    for _ in range(60):   # up to a minute for the kernel to redraw
-                        time.sleep(1)
-                        if digest(v) != before and not page.evaluate(BUSY): break
-                    time.sleep(1); v.screenshot(path=str(out/f'{name}_widget{i}_after.png'))
-                    moved.append(dict(widget=i, control=what, redrew=digest(v) != before))
+                    try:
+                        v.evaluate("e => e.scrollIntoView({block: 'start'})"); time.sleep(1)
+                        before = digest(v); v.screenshot(path=str(out/f'{name}_widget{i}_before.png'), timeout=60_000)
+                        what = move_control(v)
+                        for _ in range(90):   # up to a minute and a half for the kernel to redraw
+                            time.sleep(1)
+                            if digest(v) != before and not page.evaluate(BUSY): break
+                        time.sleep(2); v.screenshot(path=str(out/f'{name}_widget{i}_after.png'), timeout=60_000)
+                        moved.append(dict(widget=i, control=what, redrew=digest(v) != before))
+                    except Exception as e: moved.append(dict(widget=i, error=f"{type(e).__name__}: {str(e).splitlines()[0]}", redrew=False))
                 good = not res['errors'] and views and all(m['redrew'] for m in moved)
                 ok &= bool(good)
                 report.append(dict(notebook=name, run_seconds=res['seconds'], errors=res['errors'], widgets=moved, ok=bool(good)))
