@@ -40,6 +40,9 @@ def start_lab(root:Path, port:int, token:str) -> subprocess.Popen:
     p.kill(); raise RuntimeError(f"JupyterLab did not start: see {root/'lab.log'}")
 
 BUSY = "[...document.querySelectorAll('.jp-InputPrompt')].some(e => e.textContent.includes('*'))"
+# finished: nothing queued or running, and every code cell has run (its prompt holds a number) or a traceback stopped the run
+DONE = ("!" + BUSY + " && ([...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].every(e => /\\d/.test(e.textContent))"
+        " || [...document.querySelectorAll('.jp-OutputArea-output')].some(e => e.textContent.includes('Traceback (most recent call last)')))")
 
 def log(*a): print(time.strftime('%H:%M:%S'), *a, file=sys.stderr, flush=True)
 
@@ -51,7 +54,7 @@ def run_notebook(page, url:str, timeout_s:float) -> dict:
     page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
     t0 = time.time(); time.sleep(2)
     while time.time() - t0 < timeout_s:
-        if not page.evaluate(BUSY): break
+        if page.evaluate(DONE): break
         time.sleep(2)
     else: raise TimeoutError(f"{url}: still running after {timeout_s:.0f}s")
     time.sleep(2)
