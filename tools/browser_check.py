@@ -40,9 +40,6 @@ def start_lab(root:Path, port:int, token:str) -> subprocess.Popen:
     p.kill(); raise RuntimeError(f"JupyterLab did not start: see {root/'lab.log'}")
 
 BUSY = "[...document.querySelectorAll('.jp-InputPrompt')].some(e => e.textContent.includes('*'))"
-# finished: nothing queued or running, and every code cell has run (its prompt holds a number) or a traceback stopped the run
-DONE = ("!" + BUSY + " && ([...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].every(e => /\\d/.test(e.textContent))"
-        " || [...document.querySelectorAll('.jp-OutputArea-output')].some(e => e.textContent.includes('Traceback (most recent call last)')))")
 
 def log(*a): print(time.strftime('%H:%M:%S'), *a, file=sys.stderr, flush=True)
 
@@ -52,9 +49,12 @@ def run_notebook(page, url:str, timeout_s:float) -> dict:
     page.wait_for_function("window.jupyterapp !== undefined", timeout=120_000)
     time.sleep(5); log('run all cells')   # the kernel connects
     page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    t0 = time.time(); time.sleep(2)
+    t0 = time.time()
+    while time.time() - t0 < 60 and not page.evaluate(BUSY): time.sleep(0.5)   # the run has started: cells queued
+    idle = 0
     while time.time() - t0 < timeout_s:
-        if page.evaluate(DONE): break
+        idle = idle + 1 if not page.evaluate(BUSY) else 0
+        if idle >= 3: break                                                      # nothing queued or running, three polls running
         time.sleep(2)
     else: raise TimeoutError(f"{url}: still running after {timeout_s:.0f}s")
     time.sleep(2)
