@@ -422,8 +422,12 @@ FASHION_SAMPLE = Path(importlib.util.find_spec('deepsim').origin).parent/'sample
 def fashion_sample(size:int=32 # the side of the resized images (28: the originals)
                   ) -> tuple[torch.Tensor, torch.Tensor]:
     "The first 256 images of Fashion-MNIST's test split, shipped with deepsim: uint8 `(256,1,size,size)` and int64 labels."
-    if not FASHION_SAMPLE.is_file(): raise FileNotFoundError(f"{FASHION_SAMPLE}: the packaged Fashion-MNIST sample is missing (reinstall deepsim)")
-    with np.load(FASHION_SAMPLE) as f: x, y = f['images'], f['labels']
+    return _packaged_sample(FASHION_SAMPLE, size)
+
+def _packaged_sample(path, size:int) -> tuple[torch.Tensor, torch.Tensor]:
+    "Images (resized to `size`) and int64 labels of a Fashion-MNIST sample shipped in `deepsim/samples/`."
+    if not Path(path).is_file(): raise FileNotFoundError(f"{path}: this packaged Fashion-MNIST sample is missing (reinstall deepsim)")
+    with np.load(path) as f: x, y = f['images'], f['labels']
     return _resize_grey(torch.from_numpy(x)[:, None], size), torch.from_numpy(y.astype(np.int64))
 
 # %% ../nbs/01_data.ipynb #9b3d41e7
@@ -432,9 +436,7 @@ FASHION_TRAIN_SAMPLE = FASHION_SAMPLE.parent/'fashion_train_sample.npz'   # ship
 def fashion_train_sample(size:int=32 # the side of the resized images (28: the originals)
                         ) -> tuple[torch.Tensor, torch.Tensor]:
     "The first 2,000 images of Fashion-MNIST's training split, shipped with deepsim: uint8 `(2000,1,size,size)` and int64 labels."
-    if not FASHION_TRAIN_SAMPLE.is_file(): raise FileNotFoundError(f"{FASHION_TRAIN_SAMPLE}: the packaged Fashion-MNIST training sample is missing (reinstall deepsim)")
-    with np.load(FASHION_TRAIN_SAMPLE) as f: x, y = f['images'], f['labels']
-    return _resize_grey(torch.from_numpy(x)[:, None], size), torch.from_numpy(y.astype(np.int64))
+    return _packaged_sample(FASHION_TRAIN_SAMPLE, size)
 
 # %% ../nbs/01_data.ipynb #8c766be7
 class GreyDataset(torch.utils.data.Dataset):
