@@ -142,7 +142,7 @@ def config_fields(text:str|None # `--config`: `name=value` pairs, e.g. "r_resume
         try:
             if v == 'None' and d is None: out[name] = None
             elif isinstance(d, bool): out[name] = {'true': True, 'false': False}[v.lower()]
-            elif isinstance(d, tuple): out[name] = tuple(float(s) for s in v.split('/'))
+            elif isinstance(d, tuple): out[name] = tuple(type(d[0])(s) for s in v.split('/'))   # e.g. betas=0.5/0.999, code=8/4/4
             else: out[name] = (float if d is None else type(d))(v)
         except (ValueError, KeyError): raise UsageError(f"--config {pair}: {v!r} is not a {type(d).__name__ if d is not None else 'number'}") from None
     return out
@@ -155,14 +155,14 @@ def run_config(out,                # the run folder
                **given             # the configuration options on the command line (preset, layer, loss, seed, bs); None: not given
               ):                  # -> deepsim.train.DeepSiMConfig (imported inside: slow import)
     "The configuration of the run in `out`: a new one from the options `given`, or with `resume` the checkpoint's, checked against `given`."
-    from deepsim.train import DeepSiMConfig, PRESETS, preset_config, load_checkpoint   # slow imports (seconds): after --help
+    from deepsim.train import PRESETS, preset_config, load_checkpoint, stored_config   # slow imports (seconds): after --help
     from deepsim.losses import LOSS_PRESETS
     from deepsim.nets import feature_net
     ck, given = Path(out)/'checkpoint.pth', {**{k: v for k, v in given.items() if v is not None}, **(config or {})}
     if resume:
         if not ck.is_file(): raise UsageError(f"--resume: no checkpoint in {out} ({ck.name} is not there): check --out, or leave out --resume to start a new run")
         c = load_checkpoint(ck)['config']       # weights_only: a checkpoint cannot run code (a BadTorchFile otherwise)
-        cfg = DeepSiMConfig(**{**c, 'betas': tuple(c['betas'])})
+        cfg = stored_config(c)
         clash = {k: v for k, v in given.items() if getattr(cfg, k) != v}
         if clash: raise UsageError(f"{ck} was made with {' '.join(f'--{k} {getattr(cfg, k)}' for k in clash)}, not {' '.join(f'--{k} {v}' for k, v in clash.items())}: "
                                    f"leave {'them' if len(clash) > 1 else 'it'} out to resume the run (its settings come from the checkpoint), or choose another --out")
@@ -205,6 +205,7 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     import torch   # slow imports (seconds): after --help and the checks above
     from fastai.torch_core import set_seed
     from deepsim.train import preset_dls, deepsim_learner, fit_iters, export_generator, atomic_save
+    from deepsim.vae import vae_learner
     dev = cli_device(device)
     cfg = run_config(out, resume, preset=preset, layer=layer, loss=loss, seed=seed, bs=bs, config=config_fields(config))
     out = Path(out); ck, opts = out/'checkpoint.pth', out/'run.json'
@@ -217,7 +218,8 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     set_seed(cfg.seed)
     if dev.type == 'cuda': torch.backends.cudnn.benchmark = True   # fixed shapes: let cuDNN pick its fastest convolutions
     dls = preset_dls(cfg, data, device=dev, **({'convert': True} if convert else {}))
-    learn = deepsim_learner(cfg, dls, ckpt=ck, resume=ck if resume else None, save_every=save_every)
+    make = deepsim_learner if cfg.mode == 'invert' else vae_learner   # --config mode=vae or mode=ae: the same Learner, with the VAE's model and callbacks
+    learn = make(cfg, dls, ckpt=ck, resume=ck if resume else None, save_every=save_every)
     t = time.perf_counter()
     def stop(sig, frame):   # first Ctrl-C (or a scheduler's SIGTERM): finish this iteration, save, stop; a second Ctrl-C interrupts at once
         print(f"\n{signal.Signals(sig).name}: stopping after this iteration (Ctrl-C again to abort without saving)", flush=True)
@@ -300,7 +302,8 @@ def deepsim_demo(out:str='deepsim_demo', # the folder for the figures and the ta
     "Reconstruct held-out images with the shipped generators: a grid per layer, and the metrics table (DeepSiM vs image loss)."
     if n < 1: raise UsageError(f"--n must be at least 1, got {n}")
     import torch, pandas as pd, matplotlib.pyplot as plt   # slow imports (seconds): after --help
-    from deepsim.metrics import metrics_table, shipped_generators, held_out, reconstruct, sort_table
+    from deepsim.metrics import metrics_table, shipped_generators, reconstruct, sort_table
+    from deepsim.train import held_out
     from deepsim.data import fashion_dir, packaged_photos, FASHION_SAMPLE
     from deepsim.train import load_generator
     from deepsim.core import image_grid

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64, html, time
 from pathlib import Path
 import matplotlib.pyplot as plt, pandas as pd, torch
-from .metrics import held_out
+from .train import held_out
 from .data import fashion_train_sample
 from .metrics import shipped_generators
 from .reconstructions import fig_reconstructions, fig_ablation, discriminator_table, load_models, model_label, figure_png
@@ -15,6 +15,7 @@ from .neighbours import fig_neighbours, fashion_train, fashion_queries, as_rgb01
 from .preservation import preservation
 from .interpolation import interpolation
 from .reencoding import reencoding, plot_drift
+from .vae import fig_samples, shipped_autoencoders, load_autoencoder, VAE_LABELS
 
 # %% auto #0
 __all__ = ['figure_page', 'draw_figures', 'write_figures']
@@ -52,7 +53,8 @@ def _pick(pairs:list, preset:str, losses=None, layer=None) -> dict:
 def draw_figures(models=None,        # generator files or `(G, cfg)` pairs (default: every shipped generator)
                  nets:dict|None=None, # networks by name (loaded when missing)
                  n:int=32,            # held-out images for the numbers of Fig. 4 and 8-9
-                 full:bool=False      # Fig. 2: search the full Fashion-MNIST training split instead of the shipped sample
+                 full:bool=False,     # Fig. 2: search the full Fashion-MNIST training split instead of the shipped sample
+                 vaes:dict|None=None  # Fig. 7: label -> `(model, cfg)` of VAEs (default: the shipped ones, `deepsim.vae`)
                 ):
     "Yield each figure of the supplement as a dict: `key`, `title`, `claim`, `fig` (None for a table) and `numbers`."
     nets = {} if nets is None else nets
@@ -89,6 +91,12 @@ def draw_figures(models=None,        # generator files or `(G, cfg)` pairs (defa
         fig, t = interpolation(m, nets, y[0], y[6])
         yield dict(key='fig5_fashion', title='Fig. 5-6 (fashion): interpolation in feature space', fig=fig, numbers=t,
                    claim='Decoding interpolated features gives a smooth transition between natural-looking images, not a cross-fade.')
+    if vaes is None: vaes = {VAE_LABELS[s]: load_autoencoder(p) for s, p in shipped_autoencoders().items()}
+    if any(c.mode == 'vae' for _, c in vaes.values()):
+        fig, t = fig_samples(vaes, imgs['fashion'] if 'fashion' in imgs else held_out('fashion', 256), nets)
+        yield dict(key='fig7_fashion', title='Fig. 7 (fashion): samples from VAEs trained with each comparator', fig=fig, numbers=t,
+                   claim='A VAE trained with the DeepSiM loss gives sharper samples than with the pixel loss; a VideoNet comparator (trained without labels) works too, even with a randomly initialised encoder.')
+    if m:
         fig, t = reencoding(m, nets, y[:n])
         yield dict(key='fig8_fashion', title='Fig. 8-9 (fashion): iterative re-encoding', fig=fig, numbers=t,
                    claim='Re-encoding the reconstruction again and again: the image-loss inverter drifts away fast, DeepSiM stays close.')

@@ -10,12 +10,11 @@ import torch, pandas as pd
 import torch.nn.functional as F
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 from .nets import FeatureNet, feature_net, WEIGHTS_DIR
-from .data import heldout_photos, fashion_mnist, fashion_sample
-from .train import LAYER_ROLES, preset_config, preset_dls, load_generator
+from .train import LAYER_ROLES, preset_config, preset_dls, load_generator, held_out
 
 # %% auto #0
 __all__ = ['LAPLACIAN', 'mean_pairwise_distance', 'normalised_error', 'psnr', 'ssim', 'class_agreement', 'laplacian', 'sharpness',
-           'colourfulness', 'lowpass_psnr', 'flat_colour', 'reconstruct', 'evaluate', 'held_out', 'read_manifest',
+           'colourfulness', 'lowpass_psnr', 'flat_colour', 'reconstruct', 'evaluate', 'read_manifest',
            'shipped_generators', 'metrics_table', 'sort_table']
 
 # %% ../nbs/06_metrics.ipynb #51960382
@@ -127,26 +126,6 @@ def evaluate(G,                  # a generator
     return {k: round(v, 4) for k, v in res.items()}
 
 # %% ../nbs/06_metrics.ipynb #1f88e42c
-def held_out(preset:str,         # photos, fashion or paper
-             n:int|None=None,    # at most this many images; fashion: 512 by default, at most 256 from the packaged sample
-             data=None           # the preset's data (`preset_dls`); fashion: the folder of the `.gz` files, never replaced by the sample
-            ) -> torch.Tensor:
-    "The held-out images of `preset` (at most `n`) as one `[0,1]` batch on the CPU; fashion uses the packaged sample without the data set."
-    cfg = preset_config(preset)
-    if preset == 'photos': return heldout_photos(cfg.size)[:n]      # the packaged photos: no corpus needed
-    if preset == 'fashion':
-        try: x, _ = fashion_mnist('test', cfg.size, data)
-        except FileNotFoundError as e:
-            if data is not None: raise                              # a folder was asked for: no silent substitute
-            x, _ = fashion_sample(cfg.size)
-            if n is not None and n > len(x):
-                raise FileNotFoundError(f"{e}\nThe packaged sample holds only the first {len(x)} test images, not n={n}.") from None
-            if n is None: warnings.warn(f"Fashion-MNIST is not installed: held out are the {len(x)} images of the packaged sample, not 512")
-        return x[:n or 512].expand(-1, 3, -1, -1).float()/255.       # as `GreyDataset` does, without loading the train split
-    dls = preset_dls(cfg, data, device='cpu')
-    y = torch.cat([b[0] for b in dls.valid])
-    return y[:n] if n else y
-
 def read_manifest(d=WEIGHTS_DIR # the folder of the weights and their `manifest.json`
                  ) -> dict:
     "The manifest of the shipped weights (empty if there is none)."

@@ -12,7 +12,8 @@ import ipywidgets as widgets
 from .core import image_grid
 from .data import fashion_mnist, fashion_train_sample, fashion_sample
 from .train import atomic_save
-from .metrics import reconstruct, held_out, shipped_generators
+from .metrics import reconstruct, shipped_generators
+from .train import held_out
 from .reconstructions import load_models, figure_view
 
 # %% auto #0

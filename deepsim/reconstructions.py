@@ -13,7 +13,8 @@ from .nets import feature_net
 from .models import Discriminator
 from .losses import LOSS_PRESETS
 from .train import load_generator, LAYER_ROLES
-from .metrics import reconstruct, evaluate, held_out, shipped_generators
+from .metrics import reconstruct, evaluate, shipped_generators
+from .train import held_out
 
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'paper_order', 'model_label', 'load_models', 'labelled', 'shipped_models', 'fig_reconstructions',

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_train.ipynb #ad8c58e3
 from __future__ import annotations
-import contextlib, datetime, errno, json, math, os, random, sys, time
+import contextlib, datetime, errno, json, math, os, random, sys, time, warnings
 from dataclasses import dataclass, asdict, field, fields, replace
 from functools import partial
 from pathlib import Path
@@ -20,7 +20,7 @@ from fastcore.imports import in_notebook
 from fastai.optimizer import Adam
 from fastai.torch_core import get_random_states, set_random_states, to_device
 from .core import best_device, amp_dtype
-from .data import photo_dls, fashion_dls, imagenet_dls
+from .data import photo_dls, fashion_dls, imagenet_dls, heldout_photos, fashion_mnist, fashion_sample
 from .nets import FeatureNet, feature_net, load_pth, BadTorchFile
 from .models import Generator, Discriminator
 from .losses import DeepSiMLoss, LossWeights, loss_weights, disc_losses, euclidean
@@ -31,7 +31,7 @@ __all__ = ['LAYER_ROLES', 'PRESETS', 'V1_GLOBALS', 'DeepSiMConfig', 'preset_conf
            'DiscriminatorStep', 'PaperRule', 'summary', 'RecordTerms', 'TermMetric', 'ProgressLines', 'NonFiniteLoss',
            'StopOnNonFinite', 'plain_random_states', 'random_states', 'plain_opt_state', 'run_state', 'SaveCheckpoint',
            'RunLimits', 'feature_shape', 'calibrate_feat_weight', 'deepsim_learner', 'load_state', 'fit_iters',
-           'preset_dls', 'export_generator', 'load_generator', 'reference_loop']
+           'preset_dls', 'stored_config', 'export_generator', 'load_generator', 'held_out', 'reference_loop']
 
 # %% ../nbs/05_train.ipynb #ad2d41fb
 LAYER_ROLES = ('pool5', 'fc6', 'fc7', 'fc8')
@@ -64,6 +64,10 @@ class DeepSiMConfig:
     r_resume_d:float = 0.5         # ... resume a paused D when r rises above this
     r_stop_g:float = 10.           # ... pause G (only D trains) when r exceeds this
     seed:int = 0                   # seeds each epoch's batch order and augmentation
+    mode:str = 'invert'            # 'invert': G(E(y)) from a frozen encoder; 'vae': G(z), z ~ q(z|y) from a trained encoder, plus a KL term; 'ae': G(code(y)) (`deepsim.vae`)
+    code:tuple = (32,)             # vae/ae: the code's shape, a vector (n,) or a spatial code (C,H,W); the encoder's trunk is `encoder` up to `layer`
+    lam_kl:float = 1.              # vae: the KL term's weight, on the scale of the other (Caffe-normalised) terms
+    enc_pretrained:bool = True     # vae/ae: the trunk starts from `encoder`'s trained weights (False: a random initialisation)
 
     @property
     def layer_name(self) -> str:
@@ -162,7 +166,8 @@ def check_config(saved:dict,         # the checkpoint's configuration, as a dict
                  path                 # the checkpoint's file, for the message
                 ):
     "An error listing the fields in which checkpoint `path` was made under another configuration."
-    now = asdict(cfg)
+    now, default = asdict(cfg), asdict(DeepSiMConfig())   # a field newer than the checkpoint counts as its default
+    saved = {**{k: v for k, v in default.items() if k not in saved}, **saved}
     diff = {k: (saved.get(k), now[k]) for k in now if json.dumps(saved.get(k), default=str) != json.dumps(now[k], default=str)}
     if diff: raise ConfigMismatch(f"{path} was made with another configuration: " + ', '.join(f"{k}: checkpoint {a!r}, now {b!r}" for k, (a, b) in diff.items()))
 
@@ -275,7 +280,7 @@ class PaperRule(Callback):
 def summary(rec:dict # a row of `learn.recorder.terms`
            ) -> str:
     "One line for the progress bar: the unweighted terms, D's losses, r, and which networks train."
-    t = ' '.join(f"{k} {rec[k]:.3g}" for k in ('feat', 'adv', 'img', 'd_real', 'd_fake', 'r') if k in rec)
+    t = ' '.join(f"{k} {rec[k]:.3g}" for k in ('feat', 'adv', 'img', 'kl', 'd_real', 'd_fake', 'r') if k in rec)
     return f"{t} G:{'on' if rec['g_on'] else 'off'}" + (f" D:{'on' if rec['d_on'] else 'off'}" if 'd_on' in rec else '')
 
 # %% ../nbs/05_train.ipynb #ac8d41b6
@@ -469,33 +474,38 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
                     pretrained:bool=True, # trained weights for the networks not in `nets` (False: random initialisation)
                     save_every:int=500, # checkpoint every this many iterations
                     show_every:int|None=None, # progress every this many iterations (None: every one on the bar, every 100 as lines)
-                    progress:str|None=None    # 'bar' (fastai's), 'lines' (`ProgressLines`), None: the bar in a terminal or notebook, else lines
+                    progress:str|None=None,   # 'bar' (fastai's), 'lines' (`ProgressLines`), None: the bar in a terminal or notebook, else lines
+                    model:nn.Module|None=None,# the model, with G's input shape as `in_shape` (None: a `Generator` for the encoder's features)
+                    inputs:Callback|None=None,# makes G's input and the targets from a batch of images (None: `EncodeFeatures`)
+                    cbs:list=()               # more callbacks (the VAE's KL term)
                    ) -> Learner:
-    "A fastai Learner that trains a DeepSiM generator under `cfg` on `dls`: G as its model, `DeepSiMLoss`, and the DeepSiM callbacks."
+    "A fastai Learner that trains a DeepSiM generator under `cfg` on `dls`: G (or a `model` holding it) as its model, `DeepSiMLoss`, the DeepSiM callbacks."
     if progress is None: progress = 'bar' if in_notebook() or getattr(sys.stdout, 'isatty', lambda: False)() else 'lines'
     if progress not in ('bar', 'lines'): raise ValueError(f"progress must be 'bar', 'lines' or None, got {progress!r}")
     nets = dict(nets or {})
     for n in {cfg.encoder, cfg.comparator}:
         if n not in nets: nets[n] = feature_net(n, pretrained=pretrained)
     enc, comp = nets[cfg.encoder], nets[cfg.comparator]
-    check_role(cfg, enc); comp.check_layers(cfg.comp_layer)
-    in_shape = feature_shape(enc, cfg.layer_name, cfg.size)
-    G = Generator(in_shape, cfg.size, cfg.gen_width, cfg.fc_dim, cfg.channels)
+    comp.check_layers(cfg.comp_layer)
+    if model is None:   # inversion: G draws from the frozen encoder's features
+        check_role(cfg, enc)
+        model = Generator(feature_shape(enc, cfg.layer_name, cfg.size), cfg.size, cfg.gen_width, cfg.fc_dim, cfg.channels)
+        inputs = EncodeFeatures(enc, cfg.layer_name)
     w = cfg.weights
-    D = Discriminator(in_shape, cfg.size, cfg.disc_width) if w.adv else None
+    D = Discriminator(model.in_shape, cfg.size, cfg.disc_width) if w.adv else None   # D sees G's input with the images
     state = load_checkpoint(resume) if resume else None
     if state is not None:
         check_config(state['config'], cfg, resume); w = LossWeights(**state['weights'])
     elif w.feat and cfg.lam_feat is None and cfg.feat_ratio is not None:
         w = LossWeights(feat=calibrate_feat_weight(comp, cfg.comp_layer, dls.train.one_batch()[0].cpu(), cfg.feat_ratio, w.img or 2e-6), adv=w.adv, img=w.img)
     loss = DeepSiMLoss(comp if w.feat else None, cfg.comp_layer if w.feat else None, D, w)
-    cbs = [ExactResume(cfg.seed), EncodeFeatures(enc, cfg.layer_name)]
+    cbs = [ExactResume(cfg.seed), inputs, *cbs]
     if D is not None: cbs += [DiscriminatorStep(D, cfg.lr, cfg.betas, cfg.d_wd), PaperRule(cfg.r_stop_d, cfg.r_resume_d, cfg.r_stop_g)]
     cbs += [RecordTerms(show_every or 1), StopOnNonFinite(), RunLimits()] + ([SaveCheckpoint(ckpt, save_every)] if ckpt else [])
     if amp_dtype(dls.device) is not None: cbs += [MixedPrecision(amp_mode='bf16'), ChannelsLast()]   # CUDA: fastai's own
-    keys = [k for k in ('feat', 'adv', 'img') if getattr(w, k)] + (['d_real', 'd_fake', 'r', 'g_on', 'd_on'] if D is not None else [])
+    keys = [k for k in ('feat', 'adv', 'img') if getattr(w, k)] + (['kl'] if cfg.mode == 'vae' else []) + (['d_real', 'd_fake', 'r', 'g_on', 'd_on'] if D is not None else [])
     opt = partial(Adam, mom=cfg.betas[0], sqr_mom=cfg.betas[1], eps=1e-8, wd=0.)
-    learn = Learner(dls, G, loss_func=loss, opt_func=opt, lr=cfg.lr, wd=0., cbs=cbs, metrics=[TermMetric(k) for k in keys])
+    learn = Learner(dls, model, loss_func=loss, opt_func=opt, lr=cfg.lr, wd=0., cbs=cbs, metrics=[TermMetric(k) for k in keys])
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False   # the epoch table: training means of every term
     learn.cfg, learn.recorder.terms = cfg, []
     if progress == 'lines':
@@ -548,6 +558,11 @@ def preset_dls(cfg:DeepSiMConfig, # the run's configuration: its preset, size an
         return imagenet_dls(data, cfg.size, bs=cfg.bs, device=device, **kwargs)
     raise KeyError(cfg.preset)
 
+def stored_config(c:dict # a checkpoint's `config`
+                 ) -> DeepSiMConfig:
+    "The `DeepSiMConfig` of a checkpoint or generator file (its tuples come back as lists; fields newer than the file take their defaults)."
+    return DeepSiMConfig(**{**c, **{k: tuple(c[k]) for k in ('betas', 'code') if k in c}})
+
 def export_generator(ckpt,   # a checkpoint file
                      dest,   # the generator file to write
                      **info  # anything to store with it (e.g. `note`)
@@ -562,13 +577,36 @@ def load_generator(path,                # a generator file (or a checkpoint)
                   ) -> tuple[Generator, DeepSiMConfig]:
     "A generator saved by `export_generator` (or a checkpoint), in eval mode, with its configuration; its encoder is added to `nets`."
     s = load_checkpoint(path)
-    c = s['config']; cfg = DeepSiMConfig(**{**c, 'betas': tuple(c['betas'])})
+    cfg = stored_config(s['config'])
+    if cfg.mode != 'invert': raise BadTorchFile(f"{path}: a {cfg.mode} (encoder and generator), not an inverter: load it with deepsim.vae.load_autoencoder")
     nets = {} if nets is None else nets
     if cfg.encoder not in nets: nets[cfg.encoder] = feature_net(cfg.encoder)   # kept in `nets` for the caller
     enc = nets[cfg.encoder]
     G = Generator(feature_shape(enc, cfg.layer_name, cfg.size), cfg.size, cfg.gen_width, cfg.fc_dim, cfg.channels)
     G.load_state_dict({k: v.float() for k, v in s['g'].items()})
     return G.eval(), cfg
+
+# %% ../nbs/05_train.ipynb #8c8cc4e4
+def held_out(preset:str,         # photos, fashion or paper
+             n:int|None=None,    # at most this many images; fashion: 512 by default, at most 256 from the packaged sample
+             data=None           # the preset's data (`preset_dls`); fashion: the folder of the `.gz` files, never replaced by the sample
+            ) -> torch.Tensor:
+    "The held-out images of `preset` (at most `n`) as one `[0,1]` batch on the CPU; fashion uses the packaged sample without the data set."
+    cfg = preset_config(preset)
+    if preset == 'photos': return heldout_photos(cfg.size)[:n]      # the packaged photos: no corpus needed
+    if preset == 'fashion':
+        try: x, _ = fashion_mnist('test', cfg.size, data)
+        except FileNotFoundError as e:
+            if data is not None: raise                              # a folder was asked for: no silent substitute
+            x, _ = fashion_sample(cfg.size)
+            if n is not None and n > len(x):
+                raise FileNotFoundError(f"{e}\nThe packaged sample holds only the first {len(x)} test images, not n={n}.") from None
+            if n is None: warnings.warn(f"Fashion-MNIST is not installed: held out are the {len(x)} images of the packaged sample, not 512")
+        return x[:n or 512].expand(-1, 3, -1, -1).float()/255.       # as `GreyDataset` does, without loading the train split
+    dls = preset_dls(cfg, data, device='cpu')
+    y = torch.cat([b[0] for b in dls.valid])
+    return y[:n] if n else y
+
 
 # %% ../nbs/05_train.ipynb #ec3fde09
 def reference_loop(learn:Learner, # a fresh Learner from `deepsim_learner` with a discriminator

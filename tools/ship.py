@@ -11,19 +11,38 @@ import argparse, json, shutil, platform
 from pathlib import Path
 import torch
 from deepsim.nets import WEIGHTS_DIR
-from deepsim.metrics import metrics_table, held_out, read_manifest
+from deepsim.metrics import metrics_table, read_manifest
+from deepsim.train import held_out
 from deepsim.train import load_checkpoint, preset_config
 
 def config_option(c:dict) -> str:
     "` --config \"...\"` with the fields where the run's configuration `c` departs from its preset's (empty if none)."
     base = vars(preset_config(c['preset'], layer=c['layer'], loss=c['loss'], seed=c['seed'], bs=c['bs']))
-    diff = {k: v for k, v in c.items() if k not in ('roles', 'betas') and base[k] != v}
-    if tuple(c['betas']) != base['betas']: diff['betas'] = '/'.join(map(str, c['betas']))
+    diff = {k: v for k, v in c.items() if k not in ('roles', 'betas', 'code') and base[k] != v}
+    for k in ('betas', 'code'):   # tuples: slash-separated on the command line
+        if k in c and tuple(c[k]) != base[k]: diff[k] = '/'.join(map(str, c[k]))
     return f' --config "{",".join(f"{k}={v}" for k, v in diff.items())}"' if diff else ''
 
 DATA = {'photos': ('the photo corpus of deepsim_corpus --max_size 160 (304 photos from Debian packages: tuxpaint-stamps-default 272, '
                    'opencv-doc 23, plasma-workspace-wallpapers 9), random 64 px crops; held out: the 10 photos of the pip wheels x 8 fixed crops'),
         'fashion': 'Fashion-MNIST from Debian dataset-fashion-mnist (60,000 training images at 32 px; held out: the first 256 test images)'}
+
+def ship_autoencoder(run:Path, g:dict, man:dict, a):
+    "Copy a VAE or autoencoder run (its folder is named after its `VAE_SETTINGS` entry) to `<mode>_<setting>.pth`, with its manifest entry."
+    from deepsim.vae import load_autoencoder, vae_metrics, VAE_SETTINGS
+    c, setting = g['config'], run.name
+    if setting not in VAE_SETTINGS: raise SystemExit(f"{run}: name the run folder after its VAE_SETTINGS entry ({', '.join(VAE_SETTINGS)})")
+    name = f"{c['mode']}_{setting}.pth"
+    shutil.copy(run/'generator.pth', WEIGHTS_DIR/name)
+    model, cfg = load_autoencoder(WEIGHTS_DIR/name)
+    m = vae_metrics(model, cfg, held_out('fashion', 256), {})
+    man.setdefault('autoencoders', {})[name] = dict(setting=setting, preset=c['preset'], mode=c['mode'], code=c['code'], encoder=c['encoder'],
+        enc_pretrained=c['enc_pretrained'], comparator=c['comparator'], comp_layer=c['comp_layer'], loss=c['loss'],
+        command=a.command.format(preset=c['preset'], layer=c['layer'], loss=c['loss'], config=config_option(c), iters=int(g['it']), run=f"vae/{setting}"),
+        batch_command=a.batch, commit=a.commit, data=DATA['fashion'], iterations=g['it'], batch_size=c['bs'], device=g['info'].get('device'),
+        machine=a.machine, train_seconds=g['info'].get('seconds_this_session'), weights={**g['weights'], 'kl': c['lam_kl'] if c['mode'] == 'vae' else 0.},
+        metrics=m)
+    print(name, g['it'], m)
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(); ap.add_argument('runs', nargs='+'); ap.add_argument('--commit', required=True)
@@ -36,7 +55,9 @@ if __name__ == '__main__':
     imgs = {}
     for run in a.runs:
         run = Path(run); g = load_checkpoint(run/'generator.pth')   # weights_only: a file that would run code is refused
-        c = g['config']; name = f"{c['preset']}-{c['layer']}-{c['loss']}.pth"
+        c = g['config']
+        if c.get('mode', 'invert') != 'invert': ship_autoencoder(run, g, man, a); continue
+        name = f"{c['preset']}-{c['layer']}-{c['loss']}.pth"
         shutil.copy(run/'generator.pth', WEIGHTS_DIR/name)
         p = c['preset']
         if p not in imgs: imgs[p] = held_out(p, 256 if p == 'fashion' else None)
