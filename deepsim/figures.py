@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt, pandas as pd, torch
 from .train import held_out
 from .data import fashion_train_sample
 from .metrics import shipped_generators
-from .reconstructions import fig_reconstructions, fig_ablation, discriminator_table, load_models, model_label, figure_png
+from .reconstructions import fig_reconstructions, fig_ablation, discriminator_table, load_models, pick, figure_png
 from .neighbours import fig_neighbours, fashion_train, fashion_queries, as_rgb01, FASHION_CLASSES
 from .preservation import preservation
 from .interpolation import interpolation
@@ -46,10 +46,6 @@ def figure_page(items:list,            # dicts with `key`, `title`, `claim`, `pn
     return '\n'.join(parts + ['</body></html>'])
 
 # %% ../nbs/07f_figures.ipynb #a73c3f50
-def _pick(pairs:list, preset:str, losses=None, layer=None) -> dict:
-    "The `(G, cfg)` pairs of one preset (optionally only some losses, or one layer), as a dict label -> pair."
-    return {model_label(c): (G, c) for G, c in pairs if c.preset == preset and (losses is None or c.loss in losses) and (layer is None or c.layer == layer)}
-
 def draw_figures(models=None,        # generator files or `(G, cfg)` pairs (default: every shipped generator)
                  nets:dict|None=None, # networks by name (loaded when missing)
                  n:int=32,            # held-out images for the numbers of Fig. 4 and 8-9
@@ -60,32 +56,32 @@ def draw_figures(models=None,        # generator files or `(G, cfg)` pairs (defa
     nets = {} if nets is None else nets
     ms = load_models(shipped_generators() if models is None else models, nets)
     main = ('deepsim', 'img_only')
-    imgs = {p: held_out(p, 256 if p == 'fashion' else None) for p in ('fashion', 'photos') if _pick(ms, p)}
+    imgs = {p: held_out(p, 256 if p == 'fashion' else None) for p in ('fashion', 'photos') if pick(ms, p)}
     for p, y in imgs.items():
-        if _pick(ms, p, main):
+        if pick(ms, p, main):
             show = range(8) if p == 'fashion' else range(0, len(y), len(y)//8)   # photos: one crop of each photo
-            fig, t = fig_reconstructions(list(_pick(ms, p, main).values()), y, list(show)[:8], nets, title=f"{p}: reconstructions from each layer")
+            fig, t = fig_reconstructions(list(pick(ms, p, main).values()), y, list(show)[:8], nets, title=f"{p}: reconstructions from each layer")
             yield dict(key=f'fig1_{p}', title=f'Fig. 1 ({p}): reconstructions from each layer', fig=fig, numbers=t,
                        claim='Reconstructions from high layers keep the class, layout, position and colours; the image loss alone gives blurry images.')
-    f = _pick(ms, 'fashion', ('deepsim',))
+    f = pick(ms, 'fashion', ('deepsim',))
     if f:
         q, ql = fashion_queries(512)
         tx, ty, name = fashion_train() if full else (*fashion_train_sample(), "the shipped sample of Fashion-MNIST's training set (its first 2,000 images)")
         fig, t = fig_neighbours(list(f.values()), q, tx, ql, ty, name, FASHION_CLASSES, 6, nets)
         yield dict(key='fig2_fashion', title='Fig. 2 (fashion): nearest neighbours against reconstructions', fig=fig, numbers=t,
                    claim='Nearest neighbours in low-level spaces look poor, in high-level spaces semantically close; reconstructions keep more of the image than the nearest neighbour.')
-    ab = _pick(ms, 'fashion', layer='fc6')
+    ab = pick(ms, 'fashion', layers=('fc6',))
     if len(ab) > 2:
         fig, t = fig_ablation(list(ab.values()), imgs['fashion'], 'fc6', 8, nets)
         yield dict(key='fig3_fashion', title='Fig. 3 (fashion, fc6): loss ablation', fig=fig, numbers=t,
                    claim='Image loss alone: blurry; without the adversarial term: high-frequency artefacts; without the image term: like the full loss, with artefacts at the border.')
     for p, y in imgs.items():
-        m = _pick(ms, p, main)
+        m = pick(ms, p, main)
         if m:
             fig, t = preservation(m, nets, y[:n])
             yield dict(key=f'fig4_{p}', title=f'Fig. 4 ({p}): position and colour preservation', fig=fig, numbers=t,
                        claim='The reconstructions follow a shift of the input and keep its colours.')
-    m = _pick(ms, 'fashion', main)
+    m = pick(ms, 'fashion', main)
     if m:
         y = imgs['fashion']
         fig, t = interpolation(m, nets, y[0], y[6])

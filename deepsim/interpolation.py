@@ -34,7 +34,7 @@ def smoothness(frames:torch.Tensor # `(n,C,H,W)`, n ≥ 2: the frames in order
     return (steps.max()/steps.mean()).item() if steps.mean() > 0 else float('nan')
 
 # %% ../nbs/07d_interpolation.ipynb #1b18a9eb
-def interpolation(models:dict,         # label -> `(G, cfg)`, as `labelled`/`shipped_models` give
+def interpolation(models,              # label -> `(G, cfg)` (`labelled`, `shipped_models`), or generator files or pairs
                   nets:dict,           # name -> FeatureNet
                   y1:torch.Tensor,     # the first image `(3,H,W)`
                   y2:torch.Tensor,     # the second image
@@ -44,6 +44,7 @@ def interpolation(models:dict,         # label -> `(G, cfg)`, as `labelled`/`shi
                   size:float=1.1       # inches per image
                  ) -> tuple:           # `(fig, DataFrame)`
     "Figs. 5 and 6: decoded feature mixes between `y1` and `y2` for each model, and the smoothness of each row."
+    models = labelled(models, nets)   # generator files or `(G, cfg)` pairs too
     alphas = torch.linspace(0, 1, n) if alphas is None else torch.as_tensor(alphas, dtype=torch.float32)
     rows = {label: interpolate(G, cfg, nets, y1, y2, alphas) for label, (G, cfg) in models.items()}
     if pixels: rows['pixels'] = torch.stack([(1 - a)*y1 + a*y2 for a in alphas])

@@ -167,7 +167,13 @@ def neighbours_widget(models=None,                  # generators, one per layer 
     pairs = load_models(models, nets)
     if queries is None: queries, labels = fashion_queries()
     tx, ty, name = fashion_train() if train is None else train
-    draw = lambda layer, first: fig_neighbours([p for p in pairs if p[1].layer == layer], queries, tx, labels, ty, name, FASHION_CLASSES,
-                                               range(first, min(first + n, len(queries))), nets, cache_dir)
+    numbers = {}   # layer -> its numbers over all the queries: computed at the layer's first draw only
+    def draw(layer, first):
+        ps, last = [p for p in pairs if p[1].layer == layer], min(first + n, len(queries))
+        if layer not in numbers:
+            fig, numbers[layer] = fig_neighbours(ps, queries, tx, labels, ty, name, FASHION_CLASSES, range(first, last), nets, cache_dir)
+            return fig, numbers[layer]
+        sub = None if labels is None else labels[first:last]   # later draws search for the shown queries only
+        return fig_neighbours(ps, queries[first:last], tx, sub, ty, name, FASHION_CLASSES, last - first, nets, cache_dir)[0], numbers[layer]
     return figure_view(draw, layer=widgets.Dropdown(options=[c.layer for _, c in pairs], description='layer'),
                        first=widgets.IntSlider(0, 0, len(queries) - n, description='first image'))

@@ -59,7 +59,7 @@ def mean_colour(z:torch.Tensor, # images `N,C,H,W`
     return c.mean(1, keepdim=True) if grey else c - c.mean(1, keepdim=True)
 
 # %% ../nbs/07c_preservation.ipynb #5203f359
-def preservation(models:dict,          # label -> `(G, cfg)`, as `labelled`/`shipped_models` give
+def preservation(models,          # label -> `(G, cfg)` (`labelled`, `shipped_models`), or generator files or pairs
                  nets:dict,            # name -> FeatureNet (the models' encoders)
                  y:torch.Tensor,       # images `N,C,H,W` on `[0,1]`; the numbers are over all of them
                  margin:int|None=None, # the shift in pixels (and the shrinking); default: an eighth of the image size
@@ -68,6 +68,7 @@ def preservation(models:dict,          # label -> `(G, cfg)`, as `labelled`/`shi
                  size:float=1.2        # inches per image
                 ) -> tuple:            # `(fig, {'shift': DataFrame, 'colour': DataFrame})`
     "Fig. 4: reconstructions of `y` recoloured three ways and moved four ways, with the mean colours and the measured shifts."
+    models = labelled(models, nets)   # generator files or `(G, cfg)` pairs too
     m = margin or y.shape[-1]//8
     moves = {'centre': (0, 0), 'left': (0, -m), 'right': (0, m), 'up': (-m, 0), 'down': (m, 0)}
     recolours = recolours or recolourings(next(iter(models.values()))[1])

@@ -13,11 +13,11 @@ from .nets import feature_net
 from .models import Discriminator
 from .losses import LOSS_PRESETS
 from .train import load_generator, LAYER_ROLES
-from .metrics import reconstruct, evaluate, shipped_generators
+from .metrics import reconstruct, evaluate, shipped_generators, read_manifest
 from .train import held_out
 
 # %% auto #0
-__all__ = ['LOSS_NAMES', 'paper_order', 'model_label', 'load_models', 'labelled', 'shipped_models', 'fig_reconstructions',
+__all__ = ['LOSS_NAMES', 'paper_order', 'model_label', 'load_models', 'labelled', 'pick', 'shipped_models', 'fig_reconstructions',
            'loss_terms', 'fig_ablation', 'discriminator_table', 'figure_png', 'figure_view', 'reconstructions_widget',
            'ablation_widget']
 
@@ -38,11 +38,12 @@ def model_label(cfg # a `DeepSiMConfig`
     return f"{cfg.layer} {LOSS_NAMES.get(cfg.loss, cfg.loss)}"
 
 # %% ../nbs/07a_reconstructions.ipynb #56cb2c37
-def load_models(models,              # generator files, or `(G, cfg)` pairs
+def load_models(models,              # generator files, or `(G, cfg)` pairs, or a dict of either (`labelled`)
                 nets:dict|None=None  # networks by name; each model's encoder and comparator are added when missing
                ) -> list[tuple]:
     "`(G, cfg)` pairs for `models` in the paper's order, with the networks they need in `nets`."
     nets = {} if nets is None else nets
+    if isinstance(models, dict): models = list(models.values())
     pairs = [m if isinstance(m, tuple) else load_generator(m, nets) for m in models]
     for _, cfg in pairs:
         for n in (cfg.encoder, cfg.comparator):
@@ -50,23 +51,40 @@ def load_models(models,              # generator files, or `(G, cfg)` pairs
     return sorted(pairs, key=lambda p: paper_order(p[1]))
 
 # %% ../nbs/07a_reconstructions.ipynb #c2d7a157
-def labelled(models,              # generator files, or `(G, cfg)` pairs
+def labelled(models,              # generator files, or `(G, cfg)` pairs; a dict of them is returned as it is
              nets:dict|None=None  # networks by name; each model's encoder and comparator are added when missing
             ) -> dict:
-    "`load_models`' pairs by `model_label`, `{'fc6 DeepSiM': (G, cfg), ...}`, in the paper's order (one model per layer and loss)."
-    return {model_label(cfg): (G, cfg) for G, cfg in load_models(models, nets)}
+    "`load_models`' pairs by `model_label`, `{'fc6 DeepSiM': (G, cfg), ...}`, in the paper's order; the preset leads the label when there are several."
+    if isinstance(models, dict): return models
+    pairs, out = load_models(models, nets), {}
+    several = len({c.preset for _, c in pairs}) > 1
+    for G, c in pairs:
+        k = f"{c.preset} {model_label(c)}" if several else model_label(c)
+        if k in out: raise ValueError(f"two models are labelled {k!r}: give one model per preset, layer and loss")
+        out[k] = (G, c)
+    return out
 
 # %% ../nbs/07a_reconstructions.ipynb #df11d969
+def pick(models,             # `(G, cfg)` pairs (or a dict of them)
+         preset:str,         # the preset kept
+         losses=None,        # the losses kept, in this order (None: all, in the paper's order)
+         layers=None         # the layer roles kept, in this order (None: all, in the paper's order)
+        ) -> dict:
+    "The models of `preset` with a loss in `losses` and a layer in `layers`, by `model_label`, ordered by layer then loss as given."
+    pairs = list(models.values()) if isinstance(models, dict) else list(models)
+    keep = [(G, c) for G, c in pairs if c.preset == preset and (losses is None or c.loss in losses) and (layers is None or c.layer in layers)]
+    rank = lambda c: ((list(layers).index(c.layer) if layers else 0), (list(losses).index(c.loss) if losses else 0), paper_order(c))
+    return {model_label(c): (G, c) for G, c in sorted(keep, key=lambda p: rank(p[1]))}
+
 def shipped_models(preset:str,                      # 'fashion' or 'photos'
                    nets:dict|None=None,             # networks by name, shared (filled as needed)
                    losses=('deepsim', 'img_only'),  # which losses to keep, in this order
-                   layers=('pool5', 'fc6', 'fc7', 'fc8') # which layer roles to keep, in this order
+                   layers=LAYER_ROLES               # which layer roles to keep, in this order
                   ) -> dict:
-    "The shipped generators of `preset` whose files are present, as `labelled` gives them, ordered by layer then loss as given."
-    key = {f"{preset}-{l}-{s}.pth": (i, j) for i, l in enumerate(layers) for j, s in enumerate(losses)}
-    models = labelled([p for p in shipped_generators(preset) if p.name in key and p.exists()], nets)
-    pos = {model_label(cfg): key[f"{preset}-{cfg.layer}-{cfg.loss}.pth"] for _, cfg in models.values()}
-    return {k: models[k] for k in sorted(models, key=pos.get)}
+    "The shipped generators of `preset` whose files are present, `pick`ed by loss and layer (only those files are loaded)."
+    man = read_manifest()['generators']
+    files = [p for p in shipped_generators(preset) if p.exists() and man[p.name]['loss'] in losses and man[p.name]['layer'] in layers]
+    return pick(load_models(files, nets), preset, losses, layers)
 
 # %% ../nbs/07a_reconstructions.ipynb #f1498d71
 def fig_reconstructions(models,               # generator files or `(G, cfg)` pairs, of one preset

@@ -27,7 +27,7 @@ def reencode(G, cfg,          # a generator and its config (`load_generator`)
 
 # %% ../nbs/07e_reencoding.ipynb #8801628b
 @torch.no_grad()
-def reencoding_distances(models:dict,  # label -> `(G, cfg)`, as `labelled`/`shipped_models` give
+def reencoding_distances(models,  # label -> `(G, cfg)` (`labelled`, `shipped_models`), or generator files or pairs
                          nets:dict,    # name -> FeatureNet (encoders and comparators)
                          y:torch.Tensor, # at least two images `N,C,H,W`
                          n_iter:int=20,  # iterations
@@ -35,6 +35,7 @@ def reencoding_distances(models:dict,  # label -> `(G, cfg)`, as `labelled`/`shi
                          bs:int=64       # images per batch
                         ):               # the table; with `keep`, `(table, {label: [iteration batches]})`
     "Normalised image- and feature-space distance to the originals `y` of each model's re-encodings, per iteration."
+    models = labelled(models, nets)   # generator files or `(G, cfg)` pairs too
     rows, kept, s_img = [], {}, mean_pairwise_distance(y)
     for label, (G, cfg) in models.items():
         enc, comp = nets[cfg.encoder], nets[cfg.comparator]
@@ -69,7 +70,7 @@ def drift(t:pd.DataFrame # `reencoding_distances`'s table
 # %% ../nbs/07e_reencoding.ipynb #6171d162
 ITERATIONS = (1, 2, 4, 6, 8, 12, 16, 20)
 
-def reencoding(models:dict,          # label -> `(G, cfg)`, as `labelled`/`shipped_models` give
+def reencoding(models,          # label -> `(G, cfg)` (`labelled`, `shipped_models`), or generator files or pairs
                nets:dict,            # name -> FeatureNet
                y:torch.Tensor,       # at least two images `N,C,H,W`; the distances are over all of them
                iterations=ITERATIONS,# the iterations shown, one row each
@@ -77,6 +78,7 @@ def reencoding(models:dict,          # label -> `(G, cfg)`, as `labelled`/`shipp
                size:float=1.1        # inches per image
               ) -> tuple:            # `(fig, DataFrame)`: the figure and `reencoding_distances`'s table
     "Figs. 8 and 9: one image re-encoded by each model, at `iterations`, and the distances of all of `y` per iteration."
+    models = labelled(models, nets)   # generator files or `(G, cfg)` pairs too
     t, kept = reencoding_distances(models, nets, y, max(iterations), keep=show + 1)
     rows = [[y[show]]*len(models)] + [[kept[m][k-1][show] for m in models] for k in iterations]
     fig = image_grid(rows, ['original', *[f"iteration {k}" for k in iterations]], list(models), size=size)

@@ -6,7 +6,7 @@ Starts JupyterLab on 127.0.0.1 (a free port, a random token) over a temporary co
 Lab's autosave never touches `nbs/`; its `#| eval: false` cells become raw cells, as nbdev skips them), opens each notebook in headless Chromium (Debian's `chromium`, driven by
 Playwright), runs all its cells, then moves one control of every widget (the next option of a dropdown, one step
 of a slider) and checks that the widget's output changed. Screenshots: the notebook after the run, and each widget
-before and after its control moved, as PNG in `--out`. Exits 1 if a cell failed, a notebook has no widget, or a
+before and after its control moved, as PNG in `--out`. Exits 1 if a cell failed, a widget cell shows no widget, or a
 widget did not redraw. Needs `pip install jupyterlab playwright` (not in the package's requirements).
 """
 import argparse, hashlib, json, os, secrets, shutil, socket, subprocess, sys, tempfile, time
@@ -61,10 +61,22 @@ def run_notebook(page, url:str, timeout_s:float) -> dict:
     errors = page.evaluate("[...document.querySelectorAll('.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"], .jp-RenderedText[data-mime-type=\"application/vnd.jupyter.error\"]')].map(e => e.textContent.slice(0, 300))")
     return dict(seconds=round(time.time() - t0), errors=[e for e in errors if 'Traceback' in e or 'Error' in e])
 
-def widget_views(page):
-    "The outermost widget views in the notebook's outputs."
-    return page.locator('.jp-OutputArea-output > .jupyter-widgets, .jp-OutputArea-output .jupyter-widgets.widget-container').filter(
-        has=page.locator('select, .noUi-handle, input[type=range], .widget-slider')).all()
+def widget_views(page) -> list:
+    "The outermost widget views with a control (a dropdown or a slider) in the notebook's outputs, one locator each."
+    n = page.evaluate("""() => {
+        document.querySelectorAll('[data-check-view]').forEach(e => e.removeAttribute('data-check-view'));
+        const all = [...document.querySelectorAll('.jp-OutputArea-output .jupyter-widgets')]
+                    .filter(e => e.querySelector('select, .noUi-handle, input[type=range]'));
+        const outer = all.filter(e => !all.some(o => o !== e && o.contains(e)));   // a view, not the boxes and controls inside it
+        outer.forEach((e, i) => e.setAttribute('data-check-view', i));
+        return outer.length; }""")
+    return [page.locator(f'[data-check-view="{i}"]') for i in range(n)]
+
+def widget_cells(nb) -> int:
+    "How many code cells of notebook file `nb` show a widget: a call of a `..._widget(` function outside a definition."
+    cells = json.loads(Path(nb).read_text())['cells']
+    return sum(1 for c in cells if c['cell_type'] == 'code' and '#| export' not in ''.join(c['source'])
+               and any('_widget(' in l and not l.lstrip().startswith(('def ', '#')) for l in ''.join(c['source']).splitlines()))
 
 def digest(loc) -> str: return hashlib.sha1(loc.inner_html().encode()).hexdigest()
 
@@ -107,9 +119,10 @@ def check(nbs:list, out:Path, timeout_s:float) -> bool:
                         time.sleep(2); v.screenshot(path=str(out/f'{name}_widget{i}_after.png'), timeout=60_000)
                         moved.append(dict(widget=i, control=what, redrew=digest(v) != before))
                     except Exception as e: moved.append(dict(widget=i, error=f"{type(e).__name__}: {str(e).splitlines()[0]}", redrew=False))
-                good = not res['errors'] and views and all(m['redrew'] for m in moved)
+                want = widget_cells(nb)   # every widget cell shows its widget; a notebook without widget cells is checked for errors only
+                good = not res['errors'] and len(views) == want and all(m['redrew'] for m in moved)
                 ok &= bool(good)
-                report.append(dict(notebook=name, run_seconds=res['seconds'], errors=res['errors'], widgets=moved, ok=bool(good)))
+                report.append(dict(notebook=name, run_seconds=res['seconds'], errors=res['errors'], widget_cells=want, widgets=moved, ok=bool(good)))
                 print(json.dumps(report[-1]), flush=True)
             browser.close()
     finally:
