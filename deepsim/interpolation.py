@@ -11,7 +11,7 @@ from .core import image_grid
 from .reconstructions import figure_view
 
 # %% auto #0
-__all__ = ['interpolate', 'smoothness', 'interpolation', 'smoothness_table', 'interpolation_view']
+__all__ = ['interpolate', 'smoothness', 'interpolation', 'smoothness_table', 'interpolation_widget']
 
 # %% ../nbs/07d_interpolation.ipynb #49115938
 @torch.no_grad()
@@ -67,7 +67,7 @@ def smoothness_table(models:dict, nets:dict,  # as for `interpolation`
     return pd.DataFrame([dict(model=k, pairs=len(v), median=round(float(np.nanmedian(v)), 3), worst=round(float(np.nanmax(v)), 3)) for k, v in s.items()])
 
 # %% ../nbs/07d_interpolation.ipynb #26c73bd4
-def interpolation_view(models:dict, nets:dict, # as for `interpolation`
+def interpolation_widget(models:dict, nets:dict, # as for `interpolation`
                        y:torch.Tensor,         # images `N,C,H,W`
                        pairs                   # `(i, j)` index pairs into `y`, for the pair dropdown
                       ) -> VBox:

@@ -15,7 +15,7 @@ from .metrics import reconstruct
 from .reconstructions import figure_view
 
 # %% auto #0
-__all__ = ['RECOLOURS', 'place', 'measure_shift', 'recolourings', 'mean_colour', 'preservation', 'preservation_view']
+__all__ = ['RECOLOURS', 'place', 'measure_shift', 'recolourings', 'mean_colour', 'preservation', 'preservation_widget']
 
 # %% ../nbs/07c_preservation.ipynb #a1a574fd
 def place(y:torch.Tensor,        # images `N,C,H,W`
@@ -91,7 +91,7 @@ def preservation(models,          # label -> `(G, cfg)` (`labelled`, `shipped_mo
     return fig, {'shift': pd.DataFrame(shift_rows), 'colour': pd.DataFrame(colour_rows)}
 
 # %% ../nbs/07c_preservation.ipynb #cb3f7e88
-def preservation_view(models:dict, nets:dict, y:torch.Tensor, # as for `preservation`
+def preservation_widget(models:dict, nets:dict, y:torch.Tensor, # as for `preservation`
                       max_margin:int|None=None # the largest shift on the slider; default: a quarter of the image size
                      ) -> VBox:
     "`preservation` with sliders for the image shown and the shift."

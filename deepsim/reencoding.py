@@ -12,7 +12,7 @@ from .metrics import reconstruct, normalised_error, mean_pairwise_distance
 from .reconstructions import figure_view
 
 # %% auto #0
-__all__ = ['ITERATIONS', 'reencode', 'reencoding_distances', 'drift', 'reencoding', 'plot_drift', 'reencoding_view']
+__all__ = ['ITERATIONS', 'reencode', 'reencoding_distances', 'drift', 'reencoding', 'plot_drift', 'reencoding_widget']
 
 # %% ../nbs/07e_reencoding.ipynb #16c166db
 def reencode(G, cfg,          # a generator and its config (`load_generator`)
@@ -102,7 +102,7 @@ def plot_drift(t:pd.DataFrame, # `reencoding_distances`'s table
     return fig
 
 # %% ../nbs/07e_reencoding.ipynb #b598dc9a
-def reencoding_view(models:dict, nets:dict, y:torch.Tensor # as for `reencoding`
+def reencoding_widget(models:dict, nets:dict, y:torch.Tensor # as for `reencoding`
                    ) -> VBox:
     "`reencoding` with a slider for the image shown and one for the last iteration."
     def draw(show, last):

@@ -66,7 +66,7 @@ class DeepSiMConfig:
     seed:int = 0                   # seeds each epoch's batch order and augmentation
     mode:str = 'invert'            # 'invert': G(E(y)) from a frozen encoder; 'vae': G(z), z ~ q(z|y) from a trained encoder, plus a KL term; 'ae': G(code(y)) (`deepsim.vae`)
     code:tuple = (32,)             # vae/ae: the code's shape, a vector (n,) or a spatial code (C,H,W); the encoder's trunk is `encoder` up to `layer`
-    lam_kl:float = 1.              # vae: the KL term's weight, on the scale of the other (Caffe-normalised) terms
+    lam_kl:float = 10.             # vae: the KL term's weight, on the scale of the other (Caffe-normalised) terms (`08_vae` says why 10)
     enc_pretrained:bool = True     # vae/ae: the trunk starts from `encoder`'s trained weights (False: a random initialisation)
 
     @property

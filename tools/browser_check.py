@@ -9,7 +9,7 @@ of a slider) and checks that the widget's output changed. Screenshots: the noteb
 before and after its control moved, as PNG in `--out`. Exits 1 if a cell failed, a widget cell shows no widget, or a
 widget did not redraw. Needs `pip install jupyterlab playwright` (not in the package's requirements).
 """
-import argparse, hashlib, json, os, secrets, shutil, socket, subprocess, sys, tempfile, time
+import argparse, hashlib, json, os, re, secrets, shutil, socket, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,14 +43,26 @@ BUSY = "[...document.querySelectorAll('.jp-InputPrompt')].some(e => e.textConten
 
 def log(*a): print(time.strftime('%H:%M:%S'), *a, file=sys.stderr, flush=True)
 
+UNRUN = "[...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].filter(e => /\\[\\s*\\]/.test(e.textContent)).length"
+
 def run_notebook(page, url:str, timeout_s:float) -> dict:
-    "Open the notebook at `url`, run all cells, and wait until none is queued or running; the errors shown."
+    "Open the notebook at `url`, run all cells once the kernel is idle, and wait until none is queued or running; the errors shown, the cells left unrun."
     log('open', url.split('?')[0]); page.goto(url); page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=120_000)
     page.wait_for_function("window.jupyterapp !== undefined", timeout=120_000)
-    time.sleep(5); log('run all cells')   # the kernel connects
-    page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    for _ in range(20):   # a new workspace asks which kernel to start: accept the notebook's own
+        accept = page.locator('.jp-Dialog .jp-mod-accept')
+        if accept.count(): accept.first.click(); break
+        time.sleep(0.5)
+    news = page.locator('.jp-Notification-Toast-Close, .jp-toast-button:has-text("No")')   # "get notified about Jupyter news?": no
+    if news.count(): news.first.click()
+    page.wait_for_function("[...document.querySelectorAll('.jp-Notebook-ExecutionIndicator, .jp-StatusBar-TextItem')].some(e => /Idle/.test(e.textContent + (e.getAttribute('title') || '') + (e.dataset.status || '')))", timeout=120_000)
     t0 = time.time()
-    while time.time() - t0 < 60 and not page.evaluate(BUSY): time.sleep(0.5)   # the run has started: cells queued
+    for attempt in range(3):   # a run-all issued before the kernel is connected does nothing: issue it again
+        log('run all cells', f'(attempt {attempt + 1})')
+        page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        t1 = time.time()
+        while time.time() - t1 < 20 and not page.evaluate(BUSY): time.sleep(0.5)
+        if page.evaluate(BUSY): break
     idle = 0
     while time.time() - t0 < timeout_s:
         idle = idle + 1 if not page.evaluate(BUSY) else 0
@@ -59,7 +71,7 @@ def run_notebook(page, url:str, timeout_s:float) -> dict:
     else: raise TimeoutError(f"{url}: still running after {timeout_s:.0f}s")
     time.sleep(2)
     errors = page.evaluate("[...document.querySelectorAll('.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"], .jp-RenderedText[data-mime-type=\"application/vnd.jupyter.error\"]')].map(e => e.textContent.slice(0, 300))")
-    return dict(seconds=round(time.time() - t0), errors=[e for e in errors if 'Traceback' in e or 'Error' in e])
+    return dict(seconds=round(time.time() - t0), errors=[e for e in errors if 'Traceback' in e or 'Error' in e], unrun=page.evaluate(UNRUN))
 
 def widget_views(page) -> list:
     "The outermost widget views with a control (a dropdown or a slider) in the notebook's outputs, one locator each."
@@ -73,10 +85,13 @@ def widget_views(page) -> list:
     return [page.locator(f'[data-check-view="{i}"]') for i in range(n)]
 
 def widget_cells(nb) -> int:
-    "How many code cells of notebook file `nb` show a widget: a call of a `..._widget(` function outside a definition."
-    cells = json.loads(Path(nb).read_text())['cells']
-    return sum(1 for c in cells if c['cell_type'] == 'code' and '#| export' not in ''.join(c['source'])
-               and any('_widget(' in l and not l.lstrip().startswith(('def ', '#')) for l in ''.join(c['source']).splitlines()))
+    "How many code cells of notebook file `nb` end with a widget to show: a last line calling a `..._widget(` function (not `#| eval: false` ones)."
+    n = 0
+    for c in json.loads(Path(nb).read_text())['cells']:
+        lines = [l for l in ''.join(c['source']).splitlines() if l.strip()]
+        if c['cell_type'] != 'code' or not lines or any(l.replace(' ', '').lower() == '#|eval:false' for l in lines[:3]): continue
+        n += bool(re.match(r'^\w+_widget\(', lines[-1]))
+    return n
 
 def digest(loc) -> str: return hashlib.sha1(loc.inner_html().encode()).hexdigest()
 
@@ -105,7 +120,7 @@ def check(nbs:list, out:Path, timeout_s:float) -> bool:
             page = browser.new_page(viewport=dict(width=1400, height=1000))
             for nb in nbs:
                 name = Path(nb).stem
-                res = run_notebook(page, f"http://127.0.0.1:{port}/lab/tree/{Path(nb).name}?token={token}", timeout_s)
+                res = run_notebook(page, f"http://127.0.0.1:{port}/lab/workspaces/{name}/tree/{Path(nb).name}?token={token}", timeout_s)   # a workspace each: no other notebook open
                 page.screenshot(path=str(out/f'{name}.png'), full_page=False)
                 views, moved = widget_views(page), []
                 for i, v in enumerate(views):
@@ -120,9 +135,9 @@ def check(nbs:list, out:Path, timeout_s:float) -> bool:
                         moved.append(dict(widget=i, control=what, redrew=digest(v) != before))
                     except Exception as e: moved.append(dict(widget=i, error=f"{type(e).__name__}: {str(e).splitlines()[0]}", redrew=False))
                 want = widget_cells(nb)   # every widget cell shows its widget; a notebook without widget cells is checked for errors only
-                good = not res['errors'] and len(views) == want and all(m['redrew'] for m in moved)
+                good = not res['errors'] and not res['unrun'] and len(views) == want and all(m['redrew'] for m in moved)
                 ok &= bool(good)
-                report.append(dict(notebook=name, run_seconds=res['seconds'], errors=res['errors'], widget_cells=want, widgets=moved, ok=bool(good)))
+                report.append(dict(notebook=name, run_seconds=res['seconds'], errors=res['errors'], unrun_cells=res['unrun'], widget_cells=want, widgets=moved, ok=bool(good)))
                 print(json.dumps(report[-1]), flush=True)
             browser.close()
     finally:
