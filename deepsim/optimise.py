@@ -277,13 +277,13 @@ def fig_dgn_am(G,                          # a generator of real codes' layer
     return fig, pd.DataFrame(numbers).round(3)
 
 # %% ../nbs/10b_optimise.ipynb #3806e621
-DGN_AM_LAYERS = {'fashion': ('fc8', 'fc7', 'conv5', 'conv3'), 'photos': ('logits', 'head', 'block5', 'block3')}   # the layers the widget offers, per preset
+DGN_AM_LAYERS = ('fc8', 'fc7', 'pool5', 'conv3')   # the layers the widget offers: roles (each preset's own layer) or layer names
 
 # %% ../nbs/10b_optimise.ipynb #1993a0fd
 def dgn_am_widget(models:dict|None=None,  # preset -> `(G, cfg)` (default: the shipped fc6 DeepSiM generators of fashion and photos)
                   nets:dict|None=None,    # networks by name (loaded when missing)
                   images:dict|None=None,  # preset -> real `[0,1]` images (default: `held_out`, 256 for fashion)
-                  layers:dict=DGN_AM_LAYERS, # preset -> the layers offered
+                  layers=DGN_AM_LAYERS,   # the layers offered: roles (pool5, fc6, fc7, fc8: each preset's own layer) or layer names
                   n:int=3,                # starts per unit
                   steps:int=30            # the steps at the start
                  ) -> widgets.VBox:
@@ -295,14 +295,15 @@ def dgn_am_widget(models:dict|None=None,  # preset -> `(G, cfg)` (default: the s
     images, codes = dict(images or {}), {}
     def draw(preset, layer, unit, steps):
         G, cfg = models[preset]; net = nets[cfg.encoder]
-        if layer not in net.layers: return None, f"{net.name} has no layer {layer}; its layers here: {', '.join(layers[preset])}"
+        layer = cfg.roles.get(layer, layer)   # a role: this preset's own layer (fc8 is Lite0's logits)
+        if layer not in net.layers: return None, f"{net.name} has no layer {layer}; its layers: {', '.join(net.layers)}"
         if preset not in codes:
             if preset not in images: images[preset] = held_out(preset, 256)
             codes[preset] = real_codes(cfg, nets, images[preset])
         with torch.no_grad(): c = net(images[preset][:1], layer).shape[1]
         if not 0 <= unit < c: return None, f"{layer} of {net.name} has units 0 to {c - 1}"
         return fig_dgn_am(G, cfg, net, layer, [unit], n, steps, images[preset], codes[preset], nets=nets)
-    opts = list(dict.fromkeys(l for p in models for l in layers[p]))
+    opts = list(layers)
     return figure_view(draw, preset=widgets.Dropdown(options=list(models), description='preset'),
                        layer=widgets.Dropdown(options=opts, description='layer'),
                        unit=widgets.BoundedIntText(1, 0, 9999, description='unit'),
