@@ -8,7 +8,7 @@ import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from ipywidgets import Dropdown, FloatSlider, VBox
 from .core import image_grid
-from .reconstructions import figure_view
+from .reconstructions import figure_view, labelled
 
 # %% auto #0
 __all__ = ['interpolate', 'smoothness', 'interpolation', 'smoothness_table', 'interpolation_widget']

@@ -12,7 +12,7 @@ from skimage.registration import phase_cross_correlation
 from torchvision.transforms.functional import adjust_brightness, adjust_gamma
 from .core import image_grid
 from .metrics import reconstruct
-from .reconstructions import figure_view
+from .reconstructions import figure_view, labelled
 
 # %% auto #0
 __all__ = ['RECOLOURS', 'place', 'measure_shift', 'recolourings', 'mean_colour', 'preservation', 'preservation_widget']

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 from ipywidgets import IntSlider, VBox
 from .core import image_grid
 from .metrics import reconstruct, normalised_error, mean_pairwise_distance
-from .reconstructions import figure_view
+from .reconstructions import figure_view, labelled
 
 # %% auto #0
 __all__ = ['ITERATIONS', 'reencode', 'reencoding_distances', 'drift', 'reencoding', 'plot_drift', 'reencoding_widget']
