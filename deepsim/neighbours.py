@@ -17,8 +17,8 @@ from .train import held_out
 from .reconstructions import load_models, figure_view
 
 # %% auto #0
-__all__ = ['INDEX_DIR', 'FASHION_CLASSES', 'knn', 'as_rgb01', 'index_key', 'features', 'feature_index', 'fashion_train',
-           'fashion_queries', 'fig_neighbours', 'neighbours_widget']
+__all__ = ['INDEX_DIR', 'HALF_FROM', 'FASHION_CLASSES', 'knn', 'as_rgb01', 'index_key', 'features', 'feature_index',
+           'fashion_train', 'fashion_queries', 'fig_neighbours', 'neighbours_widget']
 
 # %% ../nbs/07b_neighbours.ipynb #748cc89f
 def knn(queries:torch.Tensor,  # `(Q, ...)` items to look up
@@ -80,17 +80,25 @@ def features(net,                  # a `FeatureNet`, or None for the pixels
     return torch.cat([net(as_rgb01(x), layer).flatten(1).float() for x in images.split(bs)])
 
 # %% ../nbs/07b_neighbours.ipynb #3618f361
+HALF_FROM = 256   # features at least this wide are cached in half precision (the measurement above)
+
 def feature_index(net,                 # a `FeatureNet`, or None for pixel space
                   layer:str,           # its layer ('pixels' with no net)
                   images:torch.Tensor, # the training images (uint8 or `[0,1]`)
                   cache_dir=None       # where indexes are kept (default `INDEX_DIR`)
                  ) -> torch.Tensor:
-    "The `(N,D)` features of `images`, read from the file named by `index_key`, or computed and saved there."
-    f = Path(cache_dir or INDEX_DIR)/f"{index_key(net, layer, images)}.pt"
+    "The `(N,D)` features of `images`: the pixels with no `net`; else read from the cache file named by `index_key`, or computed and saved there in place of the network's stale index for `layer`."
+    if net is None: return features(None, layer, images)
+    d, stem = Path(cache_dir or INDEX_DIR), f"{net.name}-{layer}"
+    f = d/f"{stem}-{index_key(net, layer, images)}.pt"
     if f.exists(): return torch.load(f, weights_only=True, mmap=True)
     z = features(net, layer, images)
+    if z.shape[1] >= HALF_FROM: z = z.half()
     atomic_save(z, f)
+    for old in d.glob(f"{stem}-{'?'*24}.pt"):   # the same network and layer, other weights or images
+        if old != f: old.unlink(missing_ok=True)
     return z
+
 
 # %% ../nbs/07b_neighbours.ipynb #81b51927
 FASHION_CLASSES = torchvision.datasets.FashionMNIST.classes   # a class attribute: no download
