@@ -14,8 +14,8 @@ from fastcore.script import call_parse
 
 # %% auto #0
 __all__ = ['CLI_HINTS', 'USER_ERRORS', 'UsageError', 'cli_message', 'console_script', 'check_table', 'markdown_table',
-           'deepsim_check', 'deepsim_corpus', 'cli_device', 'config_fields', 'run_config', 'torchrun_command',
-           'deepsim_train', 'folder_images', 'generator_files', 'deepsim_eval', 'deepsim_demo', 'deepsim_figures',
+           'deepsim_check', 'deepsim_corpus', 'cli_device', 'config_fields', 'run_config', 'deepsim_train',
+           'torchrun_command', 'folder_images', 'generator_files', 'deepsim_eval', 'deepsim_demo', 'deepsim_figures',
            'nb_markdown', 'deepsim_readme', 'deepsim_docs']
 
 # %% ../nbs/09_cli.ipynb #f0ded235
@@ -178,16 +178,6 @@ def run_config(out,                # the run folder
                                                   f"the {cfg.preset} preset's network ({', '.join(own)})")
     return cfg
 
-# %% ../nbs/09_cli.ipynb #472b6cf1
-def torchrun_command(nproc:int, # processes on this machine
-                     **opts     # `deepsim_train`'s options (None: not given)
-                    ) -> list[str]:
-    "The command that runs `deepsim_train` with `opts` on `nproc` processes of this machine, through torch's launcher (`torchrun --standalone`)."
-    script = shutil.which('deepsim_train', path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')]))
-    if script is None: raise UsageError("--nproc: the deepsim_train script is not on PATH; run it under torchrun yourself (see the docs)")
-    args = [a for k, v in opts.items() if v is not None and v is not False for a in ([f'--{k}'] if v is True else [f'--{k}', str(v)])]
-    return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc-per-node={nproc}', script, *args]
-
 # %% ../nbs/09_cli.ipynb #46b98347
 @console_script
 def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photos; with --resume: the checkpoint's)
@@ -252,6 +242,16 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     if rank: return   # rank 0 writes the files and says what was done
     export_generator(ck, out/'generator.pth', device=str(dev), processes=world, seconds_this_session=round(time.perf_counter()-t, 1))
     print(f"{cfg.preset}/{cfg.layer}/{cfg.loss}: {len(learn.recorder.terms)} iterations, {time.perf_counter()-t:.0f}s this session; {out/'generator.pth'}")
+
+# %% ../nbs/09_cli.ipynb #472b6cf1
+def torchrun_command(nproc:int, # processes on this machine
+                     **opts     # `deepsim_train`'s options (None: not given)
+                    ) -> list[str]:
+    "The command that runs `deepsim_train` with `opts` on `nproc` processes of this machine, through torch's launcher (`torchrun --standalone`)."
+    script = shutil.which('deepsim_train', path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')]))
+    if script is None: raise UsageError("--nproc: the deepsim_train script is not on PATH; run it under torchrun yourself (see the docs)")
+    args = [a for k, v in opts.items() if v is not None and v is not False for a in ([f'--{k}'] if v is True else [f'--{k}', str(v)])]
+    return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc-per-node={nproc}', script, *args]
 
 # %% ../nbs/09_cli.ipynb #68fcff8a
 def folder_images(folder,              # a folder of photos
