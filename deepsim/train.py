@@ -600,7 +600,7 @@ def init_distributed(device=None # the device asked for (None: the best availabl
 
 # %% ../nbs/05_train.ipynb #520de718
 class DistributedRun(Callback):
-    "Under a process group: G in `DistributedDataParallel`, each process its `ShardDL` slice of every batch, the loss terms averaged over the processes before the rule reads them."
+    "Under a process group: G in `DistributedDataParallel`, each process its `ShardDL` slice of every batch and its own dropout masks, the loss terms averaged over the processes before the rule reads them."
     order = 35   # after D's step (30) and the VAE's KL term (25); before the rule (40), RecordTerms (65) and StopOnNonFinite (66) read the terms
     def before_fit(self):
         "Wrap G for DDP, shard the training batches, take rank 0's loss weights, and leave the progress output to rank 0."
@@ -612,6 +612,10 @@ class DistributedRun(Callback):
         self.dls.loaders[0] = ShardDL.of(self.train_dl, self.rank, self.world)
         w = [asdict(self.loss_func.w)]; torch.distributed.broadcast_object_list(w, 0); self.loss_func.w = LossWeights(**w[0])
         if self.rank: self.learn.logger = noop   # as fastai's DistributedTrainer: one epoch table, one set of progress lines
+    def before_batch(self):
+        "Seed torch's generator (D's dropout) from `(seed, iteration, rank)`: each process draws its own masks, and a resumed run the same ones."
+        if self.world == 1 or not self.training: return   # (a replayed batch never gets here: `ExactResume` cancels it first)
+        torch.manual_seed(random.Random(f"{self.learn.exact_resume.seed}/torch/{len(self.recorder.terms)}/{self.rank}").getrandbits(63))
     def after_loss(self):
         "Replace the loss, its terms and D's losses by their means over the processes (one all-reduce), before anything reads them."
         if self.world == 1 or not self.training: return
