@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #795c72fe
 from __future__ import annotations
-import json, os, re, signal, subprocess, sys, time, warnings
+import json, os, re, shutil, signal, subprocess, sys, time, warnings
 from dataclasses import fields
 from functools import wraps
 from pathlib import Path
@@ -15,8 +15,8 @@ from fastcore.script import call_parse
 # %% auto #0
 __all__ = ['CLI_HINTS', 'USER_ERRORS', 'UsageError', 'cli_message', 'console_script', 'check_table', 'markdown_table',
            'deepsim_check', 'deepsim_corpus', 'cli_device', 'config_fields', 'run_config', 'deepsim_train',
-           'folder_images', 'generator_files', 'deepsim_eval', 'deepsim_demo', 'deepsim_figures', 'nb_markdown',
-           'deepsim_readme', 'deepsim_docs']
+           'torchrun_command', 'folder_images', 'generator_files', 'deepsim_eval', 'deepsim_demo', 'deepsim_figures',
+           'nb_markdown', 'deepsim_readme', 'deepsim_docs']
 
 # %% ../nbs/09_cli.ipynb #f0ded235
 class UsageError(Exception):
@@ -193,7 +193,8 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
                   resume:bool=False,  # continue the run in --out, with the settings saved in its checkpoint
                   save_every:int=500, # write the checkpoint every this many iterations, and at the end
                   convert:bool=False, # photos: convert greyscale, RGBA and 16-bit photos to RGB instead of leaving them out
-                  config:str=None     # other settings of the run, e.g. "r_resume_d=0.2 lam_adv=300" (fields of DeepSiMConfig)
+                  config:str=None,    # other settings of the run, e.g. "r_resume_d=0.2 lam_adv=300" (fields of DeepSiMConfig)
+                  nproc:int=1         # processes on this machine, through torchrun (one per GPU, or CPU processes); --bs is split among them
                  ):
     "Train a DeepSiM generator (a fastai Learner with the DeepSiM callbacks) and write checkpoint, generator and log to `out`."
     if iters is None and minutes is None: raise UsageError("give --iters and/or --minutes: how long to train")
@@ -202,24 +203,30 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     if bs is not None and bs < 1: raise UsageError(f"--bs must be at least 1, got {bs}")
     if save_every < 1: raise UsageError(f"--save_every must be at least 1, got {save_every}")
     if data is not None and not Path(data).is_dir(): raise UsageError(f"--data {data}: no such folder")
+    if nproc < 1 or (bs or nproc) % nproc: raise UsageError(f"--nproc must be at least 1 and divide --bs, got --nproc {nproc}" + (f" --bs {bs}" if bs else ''))
+    if nproc > 1 and 'LOCAL_RANK' not in os.environ:   # not yet under torchrun: run this command again on nproc processes
+        raise SystemExit(subprocess.run(torchrun_command(nproc, preset=preset, layer=layer, loss=loss, data=data, out=out, iters=iters, minutes=minutes, device=device,
+                                                         seed=seed, bs=bs, resume=resume, save_every=save_every, convert=convert, config=config)).returncode)
     import torch   # slow imports (seconds): after --help and the checks above
     from fastai.torch_core import set_seed
-    from deepsim.train import preset_dls, deepsim_learner, fit_iters, export_generator, atomic_save
+    from deepsim.train import preset_dls, deepsim_learner, fit_iters, export_generator, atomic_save, init_distributed, dist_world
     from deepsim.vae import vae_learner
-    dev = cli_device(device)
+    dev = init_distributed(cli_device(device))   # under torchrun: this process's GPU (LOCAL_RANK) and the process group
+    rank, world = dist_world()
     cfg = run_config(out, resume, preset=preset, layer=layer, loss=loss, seed=seed, bs=bs, config=config_fields(config))
+    if cfg.bs % world: raise UsageError(f"the batch size {cfg.bs} does not split into {world} processes: give --bs a multiple of {world}")
     out = Path(out); ck, opts = out/'checkpoint.pth', out/'run.json'
     if resume and opts.exists():   # the options outside the configuration, as the run was started
         saved = json.loads(opts.read_text()); data, convert = data or saved.get('data'), convert or saved.get('convert', False)
     if convert and cfg.preset != 'photos': raise UsageError(f"--convert is for the photos preset's photo folders, not {cfg.preset}")
     if cfg.preset == 'paper' and data is None: raise UsageError("the paper preset trains on ImageNet: give its folder (with train/ and val/) as --data")
     out.mkdir(parents=True, exist_ok=True)
-    if not resume: opts.write_text(json.dumps(dict(data=data and str(Path(data).resolve()), convert=convert)) + '\n')
+    if not resume and rank == 0: opts.write_text(json.dumps(dict(data=data and str(Path(data).resolve()), convert=convert)) + '\n')
     set_seed(cfg.seed)
     if dev.type == 'cuda': torch.backends.cudnn.benchmark = True   # fixed shapes: let cuDNN pick its fastest convolutions
     dls = preset_dls(cfg, data, device=dev, **({'convert': True} if convert else {}))
     make = deepsim_learner if cfg.mode == 'invert' else vae_learner   # --config mode=vae or mode=ae: the same Learner, with the VAE's model and callbacks
-    learn = make(cfg, dls, ckpt=ck, resume=ck if resume else None, save_every=save_every)
+    learn = make(cfg, dls, ckpt=ck, resume=ck if resume else None, save_every=save_every, **({'progress': 'lines'} if rank else {}))   # rank 0 shows progress
     t = time.perf_counter()
     def stop(sig, frame):   # first Ctrl-C (or a scheduler's SIGTERM): finish this iteration, save, stop; a second Ctrl-C interrupts at once
         print(f"\n{signal.Signals(sig).name}: stopping after this iteration (Ctrl-C again to abort without saving)", flush=True)
@@ -230,9 +237,21 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     finally:
         signal.signal(signal.SIGINT, handlers[0]); signal.signal(signal.SIGTERM, handlers[1])   # as before: this may run inside a notebook
         # the log, like the checkpoint, is written whole or not at all (a full disk leaves the previous one)
-        atomic_save(learn.recorder.terms, out/'log.jsonl', save=lambda rows, f: f.write(''.join(json.dumps(r) + '\n' for r in rows).encode()))
-    export_generator(ck, out/'generator.pth', device=str(dev), seconds_this_session=round(time.perf_counter()-t, 1))
+        if rank == 0: atomic_save(learn.recorder.terms, out/'log.jsonl', save=lambda rows, f: f.write(''.join(json.dumps(r) + '\n' for r in rows).encode()))
+        if world > 1: torch.distributed.destroy_process_group()
+    if rank: return   # rank 0 writes the files and says what was done
+    export_generator(ck, out/'generator.pth', device=str(dev), processes=world, seconds_this_session=round(time.perf_counter()-t, 1))
     print(f"{cfg.preset}/{cfg.layer}/{cfg.loss}: {len(learn.recorder.terms)} iterations, {time.perf_counter()-t:.0f}s this session; {out/'generator.pth'}")
+
+# %% ../nbs/09_cli.ipynb #472b6cf1
+def torchrun_command(nproc:int, # processes on this machine
+                     **opts     # `deepsim_train`'s options (None: not given)
+                    ) -> list[str]:
+    "The command that runs `deepsim_train` with `opts` on `nproc` processes of this machine, through torch's launcher (`torchrun --standalone`)."
+    script = shutil.which('deepsim_train', path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')]))
+    if script is None: raise UsageError("--nproc: the deepsim_train script is not on PATH; run it under torchrun yourself (see the docs)")
+    args = [a for k, v in opts.items() if v is not None and v is not False for a in ([f'--{k}'] if v is True else [f'--{k}', str(v)])]
+    return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc-per-node={nproc}', script, *args]
 
 # %% ../nbs/09_cli.ipynb #68fcff8a
 def folder_images(folder,              # a folder of photos

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_train.ipynb #ad8c58e3
 from __future__ import annotations
-import contextlib, datetime, errno, json, math, os, random, sys, time, warnings
+import contextlib, datetime, errno, inspect, json, math, os, random, sys, time, warnings
 from dataclasses import dataclass, asdict, field, fields, replace
 from functools import partial
 from pathlib import Path
@@ -19,6 +19,7 @@ from fastcore.foundation import L
 from fastcore.imports import in_notebook
 from fastai.optimizer import Adam
 from fastai.torch_core import get_random_states, set_random_states, to_device
+from fastai.data.core import TfmdDL
 from .core import best_device, amp_dtype
 from .data import photo_dls, fashion_dls, imagenet_dls, heldout_photos, fashion_mnist, fashion_sample
 from .nets import FeatureNet, feature_net, load_pth, BadTorchFile
@@ -31,7 +32,8 @@ __all__ = ['LAYER_ROLES', 'PRESETS', 'V1_GLOBALS', 'DeepSiMConfig', 'preset_conf
            'DiscriminatorStep', 'PaperRule', 'summary', 'RecordTerms', 'TermMetric', 'ProgressLines', 'NonFiniteLoss',
            'StopOnNonFinite', 'plain_random_states', 'random_states', 'plain_opt_state', 'run_state', 'SaveCheckpoint',
            'RunLimits', 'feature_shape', 'calibrate_feat_weight', 'deepsim_learner', 'load_state', 'fit_iters',
-           'preset_dls', 'stored_config', 'export_generator', 'load_generator', 'held_out', 'reference_loop']
+           'dist_world', 'any_rank', 'ShardDL', 'init_distributed', 'DistributedRun', 'preset_dls', 'stored_config',
+           'export_generator', 'load_generator', 'held_out', 'reference_loop']
 
 # %% ../nbs/05_train.ipynb #ad2d41fb
 LAYER_ROLES = ('pool5', 'fc6', 'fc7', 'fc8')
@@ -178,9 +180,10 @@ class ExactResume(Callback):
     def __init__(self, seed:int=0): # the run's seed: each epoch's batch order and augmentation derive from `(seed, epoch)`
         self.seed, self.skip, self.rng_state = seed, 0, None
     def before_train(self):
-        "Seed this epoch's batch order and Python's augmentation generator from `(seed, epoch)`, so any epoch can be replayed."
-        self.dl.rng = random.Random(f"{self.seed}/order/{self.epoch}")
-        random.seed(f"{self.seed}/augment/{self.epoch}")
+        "Seed this epoch's batch order and Python's augmentation generator from `(seed, epoch)` (and the rank), so any epoch can be replayed."
+        self.dl.rng = random.Random(f"{self.seed}/order/{self.epoch}")   # the same on every process: `ShardDL` cuts it
+        rank, world = dist_world()   # several processes: each draws its own augmentation (one process: as before)
+        random.seed(f"{self.seed}/augment/{self.epoch}" + (f"/{rank}" if world > 1 else ''))
     def before_batch(self):
         "On resume: cancel the batches trained before the checkpoint, then restore torch's and numpy's random states at the first new one."
         if not self.training: return
@@ -414,10 +417,12 @@ class SaveCheckpoint(Callback):
         "Where the last good checkpoint is, for the messages of a stopped run."
         return f"the last good checkpoint is {self.path} (iteration {self.saved_it})" if self.saved_it is not None else "no checkpoint was written yet"
     def save(self):
-        "Write `run_state` atomically (rank 0 only); a full disk stops the run, naming the iteration and the last good checkpoint."
-        if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0: return
-        try: atomic_save(run_state(self.learn), self.path)
-        except DiskFull as e: raise DiskFull(f"{e}; training stopped at iteration {len(self.recorder.terms)}, {self.last_good()}") from e
+        "Write `run_state` atomically (rank 0 only; the other processes wait for the file); a full disk stops the run, naming the iteration and the last good checkpoint."
+        rank, world = dist_world()
+        if rank == 0:
+            try: atomic_save(run_state(self.learn), self.path)
+            except DiskFull as e: raise DiskFull(f"{e}; training stopped at iteration {len(self.recorder.terms)}, {self.last_good()}") from e
+        if world > 1: torch.distributed.barrier()   # no process reads the checkpoint (a resume) before it is complete
         self.saved_it = len(self.recorder.terms)
     def after_batch(self):
         "Save every `every` iterations, counting new rows only (not validation, not a replayed batch), after the rule set the next state."
@@ -437,11 +442,12 @@ class RunLimits(Callback):
         "Start the clock of `time_budget`."
         self.t0 = time.perf_counter()
     def after_batch(self):
-        "Once a new iteration is logged and checkpointed, stop the fit at `max_iter`, past `time_budget`, or on request."
+        "Once a new iteration is logged and checkpointed, stop the fit at `max_iter`, past `time_budget`, or on request (on any process)."
         if not self.learn.record_terms.new: return   # validation, or a replayed batch: no new iteration
         it = len(self.recorder.terms)
-        if self.stop_requested or (self.max_iter is not None and it >= self.max_iter) or \
-           (self.time_budget is not None and time.perf_counter() - self.t0 > self.time_budget): raise CancelFitException()
+        stop = self.stop_requested or (self.max_iter is not None and it >= self.max_iter) or \
+               (self.time_budget is not None and time.perf_counter() - self.t0 > self.time_budget)
+        if any_rank(stop, self.dls.device): raise CancelFitException()   # several processes: all stop together, or DDP would wait forever
 
 # %% ../nbs/05_train.ipynb #dde3abae
 def feature_shape(net:FeatureNet, # the network
@@ -501,7 +507,7 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
     loss = DeepSiMLoss(comp if w.feat else None, cfg.comp_layer if w.feat else None, D, w)
     cbs = [ExactResume(cfg.seed), inputs, *cbs]
     if D is not None: cbs += [DiscriminatorStep(D, cfg.lr, cfg.betas, cfg.d_wd), PaperRule(cfg.r_stop_d, cfg.r_resume_d, cfg.r_stop_g)]
-    cbs += [RecordTerms(show_every or 1), StopOnNonFinite(), RunLimits()] + ([SaveCheckpoint(ckpt, save_every)] if ckpt else [])
+    cbs += [RecordTerms(show_every or 1), StopOnNonFinite(), RunLimits(), DistributedRun()] + ([SaveCheckpoint(ckpt, save_every)] if ckpt else [])
     if amp_dtype(dls.device) is not None: cbs += [MixedPrecision(amp_mode='bf16'), ChannelsLast()]   # CUDA: fastai's own
     keys = [k for k in ('feat', 'adv', 'img') if getattr(w, k)] + (['kl'] if cfg.mode == 'vae' else []) + (['d_real', 'd_fake', 'r', 'g_on', 'd_on'] if D is not None else [])
     opt = partial(Adam, mom=cfg.betas[0], sqr_mom=cfg.betas[1], eps=1e-8, wd=0.)
@@ -542,6 +548,87 @@ def fit_iters(learn:Learner,              # a Learner made by `deepsim_learner`
     if n_iter is not None and it >= n_iter: return learn
     learn.fit(math.ceil(n_iter/per_epoch) if n_iter else 10**6, start_epoch=start_epoch, reset_opt=learn.opt is None)
     return learn
+
+# %% ../nbs/05_train.ipynb #1c3da3b6
+def dist_world() -> tuple[int, int]:
+    "This process's rank and the number of processes: `(0, 1)` without an initialised process group."
+    d = torch.distributed
+    return (d.get_rank(), d.get_world_size()) if d.is_available() and d.is_initialized() else (0, 1)
+
+# %% ../nbs/05_train.ipynb #66aa12f2
+def any_rank(flag:bool, # this process's answer
+             device     # where the processes' collectives run (NCCL needs CUDA tensors)
+            ) -> bool:
+    "Whether `flag` is true on any process (an all-reduce); `flag` itself without a process group."
+    if dist_world()[1] == 1: return bool(flag)
+    t = torch.tensor(float(flag), device=device)
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    return bool(t.item())
+
+# %% ../nbs/05_train.ipynb #186679b1
+class ShardDL(TfmdDL):
+    "This process's slice of every batch: the epoch's order drawn from the loader's `rng` on every process alike, with no broadcast (no `.cuda()`)."
+    def __init__(self, dataset=None,    # as `TfmdDL`'s (`ShardDL.of` makes one from a training loader)
+                 rank:int=0,            # this process
+                 world_size:int=1,      # the number of processes
+                 **kwargs):             # `TfmdDL`'s: `bs` is this process's part of the batch
+        self.rank, self.world_size = rank, world_size
+        super().__init__(dataset, **kwargs)
+    @classmethod
+    def of(cls, dl:TfmdDL,   # the training loader (`drop_last`), whose `bs` is the whole batch
+           rank:int,         # this process
+           world_size:int):  # the number of processes
+        "The loader of process `rank` of `world_size` for the training loader `dl`: the same data and transforms, `bs/world_size` images of each batch."
+        if dl.bs % world_size: raise ValueError(f"the batch size {dl.bs} does not split into {world_size} processes: use a multiple of {world_size}")
+        if not dl.drop_last: raise ValueError("ShardDL cuts a training loader, whose last incomplete batch is dropped (drop_last=True)")
+        return dl.new(cls=cls, bs=dl.bs//world_size, rank=rank, world_size=world_size)
+    def __len__(self): return self.n//(self.bs*self.world_size)
+    def get_idxs(self):
+        "The epoch's order (the same on every process) cut into batches of `bs` times the processes; this process's slice of each."
+        idxs, B = list(super().get_idxs()), self.bs*self.world_size
+        return [i for b in range(0, len(idxs)//B*B, B) for i in idxs[b + self.rank*self.bs : b + (self.rank+1)*self.bs]]
+
+# %% ../nbs/05_train.ipynb #1208b798
+def init_distributed(device=None # the device asked for (None: the best available); on CUDA each process takes GPU `LOCAL_RANK`
+                    ) -> torch.device:
+    "Under `torchrun` (`WORLD_SIZE` > 1 in the environment) join the process group, NCCL on CUDA and gloo on the CPU; this process's device."
+    device = best_device(device)
+    if int(os.environ.get('WORLD_SIZE', '1')) <= 1: return device
+    if device.type == 'cuda': device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))); torch.cuda.set_device(device)
+    if not torch.distributed.is_initialized(): torch.distributed.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
+    return device
+
+# %% ../nbs/05_train.ipynb #520de718
+class DistributedRun(Callback):
+    "Under a process group: G in `DistributedDataParallel`, each process its `ShardDL` slice of every batch and its own dropout masks, the loss terms averaged over the processes before the rule reads them."
+    order = 35   # after D's step (30) and the VAE's KL term (25); before the rule (40), RecordTerms (65) and StopOnNonFinite (66) read the terms
+    def before_fit(self):
+        "Wrap G for DDP, shard the training batches, take rank 0's loss weights, and leave the progress output to rank 0."
+        self.rank, self.world = dist_world()
+        if self.world == 1: return
+        DDP = nn.parallel.DistributedDataParallel   # G's one buffer is a constant: no sync at each forward (the option's name since torch 2.14)
+        self.learn.model = DDP(self.model, **{'forward_sync_buffers' if 'forward_sync_buffers' in inspect.signature(DDP).parameters else 'broadcast_buffers': False})
+        self.train_dl = self.dls.train
+        self.dls.loaders[0] = ShardDL.of(self.train_dl, self.rank, self.world)
+        w = [asdict(self.loss_func.w)]; torch.distributed.broadcast_object_list(w, 0); self.loss_func.w = LossWeights(**w[0])
+        if self.rank: self.learn.logger = noop   # as fastai's DistributedTrainer: one epoch table, one set of progress lines
+    def before_batch(self):
+        "Seed torch's generator (D's dropout) from `(seed, iteration, rank)`: each process draws its own masks, and a resumed run the same ones."
+        if self.world == 1 or not self.training: return   # (a replayed batch never gets here: `ExactResume` cancels it first)
+        torch.manual_seed(random.Random(f"{self.learn.exact_resume.seed}/torch/{len(self.recorder.terms)}/{self.rank}").getrandbits(63))
+    def after_loss(self):
+        "Replace the loss, its terms and D's losses by their means over the processes (one all-reduce), before anything reads them."
+        if self.world == 1 or not self.training: return
+        lf, ds = self.loss_func, getattr(self.learn, 'discriminator_step', None)
+        parts = [{'loss': self.learn.loss}, lf.terms] + ([ds.terms] if ds is not None else [])
+        v = torch.stack([t.detach().float() for p in parts for t in p.values()])
+        torch.distributed.all_reduce(v); v = iter(v/self.world)
+        for p in parts: p.update({k: next(v) for k in p})
+        self.learn.loss = parts[0]['loss']
+    def after_fit(self):
+        "Give the Learner its plain G and its own training loader back (the checkpoint holds the plain G whatever the processes)."
+        if self.world == 1: return
+        self.learn.model, self.dls.loaders[0] = self.model.module, self.train_dl
 
 # %% ../nbs/05_train.ipynb #157cf6c5
 def preset_dls(cfg:DeepSiMConfig, # the run's configuration: its preset, size and batch size
