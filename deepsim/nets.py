@@ -257,9 +257,14 @@ def train_fashionnet(epochs:int=2,          # epochs of one-cycle training
     return learn
 
 # %% ../nbs/02_nets.ipynb #22fdbf3b
-NETS = {'alexnet': alexnet, 'caffenet': caffenet, 'lite0': lite0, 'fashionnet': fashionnet}
+def _videonet(**kwargs) -> FeatureNet:
+    "`deepsim.videonet.videonet` (the small VideoNet shipped with deepsim by default)."
+    from .videonet import videonet   # imported here: deepsim.videonet builds on this module, so a top-level import would be a cycle
+    return videonet(**kwargs)
 
-def feature_net(name:str,             # one of `NETS`: alexnet, caffenet, lite0 or fashionnet
+NETS = {'alexnet': alexnet, 'caffenet': caffenet, 'lite0': lite0, 'fashionnet': fashionnet, 'videonet': _videonet}
+
+def feature_net(name:str,             # one of `NETS`: alexnet, caffenet, lite0, fashionnet or videonet
                 pretrained:bool=True, # trained weights; False: random initialisation
                 **kwargs              # passed to the network's function (e.g. `weights`)
                ) -> FeatureNet:

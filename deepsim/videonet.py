@@ -15,6 +15,7 @@ from fastai.learner import Learner
 import fastai.callback.schedule   # patches `Learner` with `fit_one_cycle`
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
+from sklearn.neighbors import KNeighborsClassifier
 from .core import best_device
 from .data import OPENCV_SAMPLES, PACKAGED_PHOTOS, get_prep, read_image, fashion_mnist
 from .nets import FeatureNet, WEIGHTS_DIR, weights_file, load_pth, _conv_stages, _relu
@@ -24,7 +25,7 @@ from .released import read_caffemodel, _fit, _layer
 __all__ = ['VIDEONET_CONFIGS', 'VIDEONET_FILE', 'VIDEONET_PAPER_FILE', 'VTEST', 'MOTION_PHOTOS', 'VideoNet', 'videonet_state',
            'videonet', 'videonet_from_caffemodel', 'track_patches', 'motion_pair', 'MotionPairs', 'TrackedPairs',
            'motion_photos', 'RankingLoss', 'PairEmbedder', 'HardNegatives', 'videonet_learner', 'videonet_data',
-           'train_videonet']
+           'train_videonet', 'feature_probe']
 
 # %% ../nbs/02b_videonet.ipynb #4a5fcfab
 VIDEONET_CONFIGS = {
@@ -330,3 +331,20 @@ def train_videonet(epochs:int=4,         # epochs of one-cycle training
         Path(dest).parent.mkdir(parents=True, exist_ok=True)
         torch.save({k: v.half() for k, v in learn.model.net.state_dict().items()}, dest)
     return learn
+
+# %% ../nbs/02b_videonet.ipynb #a50a6fac
+@torch.no_grad()
+def feature_probe(net:FeatureNet,       # the network (32-px greyscale input repeated to 3 channels, as the fashion preset's)
+                  layer:str='pool5',    # its layer
+                  n_train:int=10000,    # Fashion-MNIST training images the classifiers are fitted on
+                  n_test:int=10000,     # test images they are scored on
+                  k:int=5               # neighbours of the k-NN classifier
+                 ) -> dict:
+    "Fashion-MNIST test accuracy of a linear probe and of a k-NN classifier on `net`'s `layer` features."
+    (xt, yt), (xv, yv) = fashion_mnist('train'), fashion_mnist('test')
+    feats = lambda x: torch.cat([net(x[i:i+500].expand(-1, 3, -1, -1).float()/255, layer).flatten(1) for i in range(0, len(x), 500)]).numpy()
+    ft, fv, yt, yv = feats(xt[:n_train]), feats(xv[:n_test]), yt[:n_train].numpy(), yv[:n_test].numpy()
+    sc = StandardScaler().fit(ft)
+    linear = LogisticRegression(max_iter=300).fit(sc.transform(ft), yt).score(sc.transform(fv), yv)
+    knn = KNeighborsClassifier(k, metric='cosine').fit(ft, yt).score(fv, yv)
+    return dict(linear=round(float(linear), 4), knn=round(float(knn), 4))
