@@ -336,8 +336,8 @@ def train_videonet(epochs:int=4,         # epochs of one-cycle training
 @torch.no_grad()
 def feature_probe(net:FeatureNet,       # the network (32-px greyscale input repeated to 3 channels, as the fashion preset's)
                   layer:str='pool5',    # its layer
-                  n_train:int=10000,    # Fashion-MNIST training images the classifiers are fitted on
-                  n_test:int=10000,     # test images they are scored on
+                  n_train:int=5000,     # Fashion-MNIST training images the classifiers are fitted on
+                  n_test:int=5000,      # test images they are scored on
                   k:int=5               # neighbours of the k-NN classifier
                  ) -> dict:
     "Fashion-MNIST test accuracy of a linear probe and of a k-NN classifier on `net`'s `layer` features."
