@@ -93,9 +93,11 @@ def weights_file(arg,          # the file the caller passed (None: not given)
                  how:str       # where the file comes from, for the error
                 ) -> Path:
     "The weights file to load: `arg`, else `$env`, else `default`; an error naming the file to provide if none exists."
-    for p in (arg, os.environ.get(env), default):
-        if p is not None and Path(p).is_file(): return Path(p)
-    if arg is not None or os.environ.get(env): raise FileNotFoundError(f"{what}: no such file {arg or os.environ[env]}")
+    for p in (arg, os.environ.get(env) or None):   # a file named but missing is an error, never a fall back to the default
+        if p is not None:
+            if not Path(p).is_file(): raise FileNotFoundError(f"{what}: no such file {p}")
+            return Path(p)
+    if default.is_file(): return default
     raise FileNotFoundError(f"{what} not found. Provide the file {default.name} ({how}): pass weights=PATH, "
                             f"set ${env}=PATH, or put it at {default}.")
 
@@ -257,9 +259,14 @@ def train_fashionnet(epochs:int=2,          # epochs of one-cycle training
     return learn
 
 # %% ../nbs/02_nets.ipynb #22fdbf3b
-NETS = {'alexnet': alexnet, 'caffenet': caffenet, 'lite0': lite0, 'fashionnet': fashionnet}
+def _videonet(**kwargs) -> FeatureNet:
+    "`deepsim.videonet.videonet` (the small VideoNet shipped with deepsim by default)."
+    from .videonet import videonet   # imported here: deepsim.videonet builds on this module, so a top-level import would be a cycle
+    return videonet(**kwargs)
 
-def feature_net(name:str,             # one of `NETS`: alexnet, caffenet, lite0 or fashionnet
+NETS = {'alexnet': alexnet, 'caffenet': caffenet, 'lite0': lite0, 'fashionnet': fashionnet, 'videonet': _videonet}
+
+def feature_net(name:str,             # one of `NETS`: alexnet, caffenet, lite0, fashionnet or videonet
                 pretrained:bool=True, # trained weights; False: random initialisation
                 **kwargs              # passed to the network's function (e.g. `weights`)
                ) -> FeatureNet:
