@@ -25,7 +25,7 @@ from .released import read_caffemodel, _fit, _layer
 __all__ = ['VIDEONET_CONFIGS', 'VIDEONET_FILE', 'VIDEONET_PAPER_FILE', 'VTEST', 'MOTION_PHOTOS', 'VideoNet', 'videonet_state',
            'videonet', 'videonet_from_caffemodel', 'track_patches', 'motion_pair', 'MotionPairs', 'TrackedPairs',
            'motion_photos', 'RankingLoss', 'PairEmbedder', 'HardNegatives', 'videonet_learner', 'videonet_data',
-           'train_videonet', 'feature_probe']
+           'unit_scale', 'train_videonet', 'feature_probe']
 
 # %% ../nbs/02b_videonet.ipynb #4a5fcfab
 VIDEONET_CONFIGS = {
@@ -314,6 +314,25 @@ def videonet_data(video=VTEST,            # a video file, or None for simulated 
         train.append(TrackedPairs(vp[:cut], vf[:cut])); valid.append(TrackedPairs(vp[cut:], vf[cut:], flip=False))
     return torch.utils.data.ConcatDataset(train), torch.utils.data.ConcatDataset(valid)
 
+# %% ../nbs/02b_videonet.ipynb #af247579
+@torch.no_grad()
+def unit_scale(net:VideoNet,         # a trained VideoNet, rescaled in place
+               y:torch.Tensor,       # `[0,1]` images `(N,3,H,W)` (or grey `(N,1,H,W)`) on which `layer` gets unit standard deviation
+               layer:str='pool5'     # a layer from `conv3` on
+              ) -> float:            # the factor `c` the activations from `conv3` on were divided by
+    "Divide every activation from `conv3` on by one factor, so that `layer` has unit standard deviation on `y`; the L2-normalised features (all the ranking loss sees) do not change."
+    names = [n for n, _ in net.stages()]
+    if layer not in names[names.index('conv3_pre'):]: raise ValueError(f"unit_scale rescales from conv3 on: {layer!r} is not one of {', '.join(names[names.index('conv3_pre'):])}")
+    x = get_prep(net.cfg['prep'])(y.float().expand(-1, 3, -1, -1))
+    for n, m in net.stages():
+        x = m(x)
+        if n == layer: break
+    c = x.float().std().item()
+    net.conv3.weight /= c
+    for l in (net.conv3, net.conv4, net.conv5, net.fc6, net.fc7): l.bias /= c
+    return c
+
+
 # %% ../nbs/02b_videonet.ipynb #d53e6b06
 def train_videonet(epochs:int=4,         # epochs of one-cycle training
                    lr:float=2e-3,        # the one-cycle schedule's peak learning rate
@@ -323,13 +342,15 @@ def train_videonet(epochs:int=4,         # epochs of one-cycle training
                    device=None,          # where to train (None: the best available)
                    **kwargs              # passed to `videonet_data` (n_fashion, n_photos, ...) 
                   ) -> Learner:
-    "Train the small VideoNet without labels (Wang & Gupta's ranking loss on tracked and simulated pairs); save fp16 weights to `dest`."
+    "Train the small VideoNet without labels (Wang & Gupta's ranking loss on tracked and simulated pairs), fix its free scale (`unit_scale`), save fp16 weights to `dest`."
     train, valid = videonet_data(video, **kwargs)
     learn = videonet_learner(train, valid, bs=bs, device=device)
     learn.fit_one_cycle(epochs, lr)
+    net = learn.model.net.eval()
+    unit_scale(net, (fashion_mnist('train')[0][:2000].float()/255).to(next(net.parameters()).device))
     if dest is not None:
         Path(dest).parent.mkdir(parents=True, exist_ok=True)
-        torch.save({k: v.half() for k, v in learn.model.net.state_dict().items()}, dest)
+        torch.save({k: v.half() for k, v in net.state_dict().items()}, dest)
     return learn
 
 # %% ../nbs/02b_videonet.ipynb #a50a6fac
