@@ -345,14 +345,16 @@ def deepsim_demo(out:str='deepsim_demo', # the folder for the figures and the ta
 def deepsim_figures(out:str='deepsim_figures', # the folder for the PNG and CSV files and index.html
                     models:str=None,   # a generator file, a run folder or a folder of generators (default: the generators shipped with deepsim)
                     full:bool=False,   # Fig. 2: search the full Fashion-MNIST training split (where installed) instead of the shipped sample
-                    n:int=32           # held-out images for the numbers of Fig. 4 and 8-9 (at least 2)
+                    n:int=32,          # held-out images for the numbers of Fig. 4 and 8-9 (at least 2)
+                    optimise:int=0     # also the optimisation baseline in Fig. 1 and 4, on --n images, with this many steps (0: off; minutes on a CPU)
                    ):
     "Draw every supplementary figure and Table 1 into `out`: PNG and CSV files, and one self-contained page, index.html."
     if n < 2: raise UsageError(f"--n must be at least 2, got {n}")
+    if optimise < 0: raise UsageError(f"--optimise must be a number of steps (0: off), got {optimise}")
     from deepsim.figures import write_figures   # slow imports (seconds): after --help
     t0 = time.perf_counter()
     gens = None if models is None else list(generator_files(models).values())
-    write_figures(out, gens, full=full, n=n)
+    write_figures(out, gens, full=full, n=n, optimise=dict(steps=optimise) if optimise else None)
     print(f"\nfigures in {out}/: open {Path(out)/'index.html'} ({time.perf_counter()-t0:.0f}s)")
 
 # %% ../nbs/09_cli.ipynb #ff353aa6
