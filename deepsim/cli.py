@@ -437,8 +437,8 @@ def invert_generator(generator:str|None, # `--generator`: a deepsim generator fi
 def deepsim_invert(images:str=None,     # a folder of photos to reconstruct (default: the packaged held-out images of the generator's preset)
                    generator:str=None,  # a deepsim generator file or run folder, a released generator.caffemodel or upconvGAN_<layer>.pt (default: a shipped one)
                    preset:str=None,     # the shipped generator's preset: photos or fashion (default: photos)
-                   layer:str=None,      # the layer: a shipped generator's (default fc6), or a released file's when its name does not say
-                   loss:str=None,       # the shipped generator's loss: deepsim or img_only (default: deepsim)
+                   layer:str=None,      # the layer: of a shipped generator (default fc6), of one in a folder of generators, or of a released file whose name does not say
+                   loss:str=None,       # the loss of a shipped generator (deepsim, img_only; fashion fc6 also no_adv, no_img, feat_only) or of one in a folder (default: deepsim)
                    caffenet:str=None,   # released generators: CaffeNet's weights, a .caffemodel, the port's caffenet.pt or a .pth (default: $DEEPSIM_CAFFENET_WEIGHTS or ~/.cache/deepsim/caffenet.pth)
                    method:str='generator', # generator (one forward pass), optimise (the optimisation baseline, Mahendran & Vedaldi, from the same layer) or both
                    steps:int=200,       # --method optimise or both: the optimisation's steps per image (at least 1)
