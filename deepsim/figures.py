@@ -16,6 +16,7 @@ from .preservation import preservation
 from .interpolation import interpolation
 from .reencoding import reencoding, plot_drift
 from .vae import fig_samples, shipped_autoencoders, load_autoencoder, VAE_LABELS
+from .optimise import with_optimisation
 
 # %% auto #0
 __all__ = ['figure_page', 'draw_figures', 'write_figures']
@@ -50,7 +51,8 @@ def draw_figures(models=None,        # generator files or `(G, cfg)` pairs (defa
                  nets:dict|None=None, # networks by name (loaded when missing)
                  n:int=32,            # held-out images for the numbers of Fig. 4 and 8-9
                  full:bool=False,     # Fig. 2: search the full Fashion-MNIST training split instead of the shipped sample
-                 vaes:dict|None=None  # Fig. 7: label -> `(model, cfg)` of VAEs (default: the shipped ones, `deepsim.vae`)
+                 vaes:dict|None=None, # Fig. 7: label -> `(model, cfg)` of VAEs (default: the shipped ones, `deepsim.vae`)
+                 optimise:dict|None=None # Fig. 1 and 4 also with the optimisation baseline, on `n` images: `invert_by_optimisation`'s options, e.g. `dict(steps=100)` (None: off)
                 ):
     "Yield each figure of the supplement as a dict: `key`, `title`, `claim`, `fig` (None for a table) and `numbers`."
     nets = {} if nets is None else nets
@@ -63,6 +65,11 @@ def draw_figures(models=None,        # generator files or `(G, cfg)` pairs (defa
             fig, t = fig_reconstructions(list(pick(ms, p, main).values()), y, list(show)[:8], nets, title=f"{p}: reconstructions from each layer")
             yield dict(key=f'fig1_{p}', title=f'Fig. 1 ({p}): reconstructions from each layer', fig=fig, numbers=t,
                        claim='Reconstructions from high layers keep the class, layout, position and colours; the image loss alone gives blurry images.')
+            if optimise is not None:
+                mo = with_optimisation(pick(ms, p, main), nets, **optimise)
+                fig, t = fig_reconstructions(mo, y[:n], 8, nets, title=f"{p}: DeepSiM, image loss and optimisation ({n} images)", timed=True)
+                yield dict(key=f'fig1_{p}_optimisation', title=f'Fig. 1 ({p}): with the optimisation baseline, {n} images', fig=fig, numbers=t,
+                           claim='Optimisation-based inversion (Mahendran & Vedaldi) matches the features it is given, but its images are not natural, and each costs hundreds of passes.')
     f = pick(ms, 'fashion', ('deepsim',))
     if f:
         q, ql = fashion_queries(512)
@@ -78,7 +85,7 @@ def draw_figures(models=None,        # generator files or `(G, cfg)` pairs (defa
     for p, y in imgs.items():
         m = pick(ms, p, main)
         if m:
-            fig, t = preservation(m, nets, y[:n])
+            fig, t = preservation(m if optimise is None else with_optimisation(m, nets, **optimise), nets, y[:n])
             yield dict(key=f'fig4_{p}', title=f'Fig. 4 ({p}): position and colour preservation', fig=fig, numbers=t,
                        claim='The reconstructions follow a shift of the input and keep its colours.')
     m = pick(ms, 'fashion', main)
@@ -109,12 +116,13 @@ def write_figures(out,                 # the folder (created if needed)
                   full:bool=False,     # Fig. 2 on the full Fashion-MNIST training split
                   n:int=32,            # held-out images for the numbers of Fig. 4 and 8-9
                   dpi:int=80,          # resolution of the PNG files
-                  progress=print       # called with one line per figure (None: quiet)
+                  progress=print,      # called with one line per figure (None: quiet)
+                  optimise:dict|None=None # Fig. 1 and 4 also with the optimisation baseline (`draw_figures`)
                  ) -> dict:
     "Draw every figure into `out`: PNG and CSV files and the self-contained `index.html`; the numbers by figure key."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     items, numbers, t0 = [], {}, time.perf_counter()
-    for it in draw_figures(models, n=n, full=full):
+    for it in draw_figures(models, n=n, full=full, optimise=optimise):
         png = None
         if it['fig'] is not None:
             png = figure_png(it['fig'], dpi); plt.close(it['fig']); (out/f"{it['key']}.png").write_bytes(png)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_metrics.ipynb #23f01cda
 from __future__ import annotations
-import json, math, warnings
+import json, math, time, warnings
 from pathlib import Path
 import torch, pandas as pd
 import torch.nn.functional as F
@@ -14,8 +14,8 @@ from .train import LAYER_ROLES, preset_config, preset_dls, load_generator, held_
 
 # %% auto #0
 __all__ = ['LAPLACIAN', 'mean_pairwise_distance', 'normalised_error', 'psnr', 'ssim', 'class_agreement', 'laplacian', 'sharpness',
-           'colourfulness', 'lowpass_psnr', 'flat_colour', 'reconstruct', 'evaluate', 'read_manifest',
-           'shipped_generators', 'metrics_table', 'sort_table']
+           'colourfulness', 'lowpass_psnr', 'flat_colour', 'reconstruct', 'evaluate', 'timed_reconstruct',
+           'read_manifest', 'shipped_generators', 'metrics_table', 'sort_table']
 
 # %% ../nbs/06_metrics.ipynb #51960382
 def mean_pairwise_distance(z:torch.Tensor # a batch of items (images or features)
@@ -125,6 +125,17 @@ def evaluate(G,                  # a generator
     res.update(sharp=sharpness(recon, y), colour=colourfulness(recon), lp_psnr=lowpass_psnr(recon, y))
     return {k: round(v, 4) for k, v in res.items()}
 
+# %% ../nbs/06_metrics.ipynb #eb317b41
+def timed_reconstruct(G,              # a generator, or any model `reconstruct` can call (e.g. `deepsim.optimise.OptimisationInverter`)
+                      cfg,            # its configuration
+                      y:torch.Tensor, # images, `[0,1]`
+                      nets:dict       # name -> FeatureNet, holding `cfg.encoder`
+                     ) -> tuple[torch.Tensor, float]:
+    "`reconstruct(G, cfg, y, nets)` and its wall time per image (encoder included), after a warm-up pass on one image."
+    reconstruct(G, cfg, y[:1], nets)
+    t0 = time.perf_counter(); rec = reconstruct(G, cfg, y, nets)
+    return rec, (time.perf_counter() - t0)/len(y)
+
 # %% ../nbs/06_metrics.ipynb #1f88e42c
 def read_manifest(d=WEIGHTS_DIR # the folder of the weights and their `manifest.json`
                  ) -> dict:
@@ -141,7 +152,8 @@ def shipped_generators(preset:str|None=None, # photos, fashion or paper (None: e
 
 def metrics_table(models,                # generator files, or `(G, cfg)` pairs already loaded (`load_generator`), or both
                   images:dict|None=None, # preset -> held-out batch (computed when missing)
-                  nets:dict|None=None    # name -> FeatureNet, to reuse networks already loaded
+                  nets:dict|None=None,   # name -> FeatureNet, to reuse networks already loaded
+                  timed:bool=False       # add `seconds_per_image`, each model's time per image in this run (`timed_reconstruct`)
                  ) -> pd.DataFrame:
     "One row of metrics per generator; a comparator's features of a preset's held-out images are computed once, for all its generators."
     nets, images, feats, rows = dict(nets or {}), dict(images or {}), {}, []
@@ -153,7 +165,9 @@ def metrics_table(models,                # generator files, or `(G, cfg)` pairs 
         y, key = images[cfg.preset], (cfg.preset, cfg.comparator, cfg.comp_layer)
         if key not in feats:
             with torch.no_grad(): feats[key] = nets[cfg.comparator](y, cfg.comp_layer)
-        rows.append(dict(preset=cfg.preset, layer=cfg.layer, loss=cfg.loss, n=len(y), **evaluate(G, cfg, y, nets, target_feat=feats[key])))
+        rec, t = timed_reconstruct(G, cfg, y, nets) if timed else (None, None)
+        rows.append(dict(preset=cfg.preset, layer=cfg.layer, loss=cfg.loss, n=len(y), **evaluate(G, cfg, y, nets, rec, feats[key]),
+                         **({'seconds_per_image': round(t, 5)} if timed else {})))
     return sort_table(pd.DataFrame(rows))
 
 def sort_table(t:pd.DataFrame # a metrics table (`metrics_table`)

@@ -5,6 +5,7 @@
 # %% ../nbs/10b_optimise.ipynb #f4ac64b5
 from __future__ import annotations
 import time
+from dataclasses import replace
 from typing import NamedTuple
 import torch, pandas as pd
 import matplotlib.pyplot as plt
@@ -12,13 +13,14 @@ import ipywidgets as widgets
 from .core import image_grid
 from .nets import FeatureNet, feature_net, imagenet_classes
 from .train import DeepSiMConfig, held_out
-from .metrics import reconstruct, evaluate, normalised_error
+from .metrics import reconstruct, evaluate, normalised_error, timed_reconstruct
 from .neighbours import FASHION_CLASSES
-from .reconstructions import load_models, shipped_models, figure_view, LOSS_NAMES
+from .reconstructions import load_models, shipped_models, figure_view, labelled, LOSS_NAMES
 
 # %% auto #0
-__all__ = ['DGN_AM_LAYERS', 'total_variation', 'Inversion', 'invert_by_optimisation', 'optimisation_metrics', 'fig_optimisation',
-           'class_names', 'unit_index', 'unit_activation', 'real_codes', 'code_range', 'random_codes', 'Maximisation',
+__all__ = ['DGN_AM_LAYERS', 'total_variation', 'Inversion', 'invert_by_optimisation', 'optimisation_metrics',
+           'OptimisationInverter', 'optimisation_model', 'with_optimisation', 'fig_optimisation', 'class_names',
+           'unit_index', 'unit_activation', 'real_codes', 'code_range', 'random_codes', 'Maximisation',
            'activation_maximisation', 'fig_dgn_am', 'dgn_am_widget']
 
 # %% ../nbs/10b_optimise.ipynb #7b832d4b
@@ -92,13 +94,45 @@ def optimisation_metrics(cfg:DeepSiMConfig,        # the configuration of the ge
     if inversion is None: inversion = invert_by_optimisation(nets[cfg.encoder], cfg.layer_name, y, channels=cfg.channels, **kwargs)
     return dict(evaluate(None, cfg, y, nets, recon=inversion.images), seconds_per_image=round(inversion.seconds_per_image, 4))
 
-# %% ../nbs/10b_optimise.ipynb #006dd809
-def _timed_reconstruct(G, cfg, y:torch.Tensor, nets:dict) -> tuple[torch.Tensor, float]:
-    "`reconstruct(G, cfg, y, nets)` and its wall time per image (after a warm-up pass on two images)."
-    reconstruct(G, cfg, y[:2], nets)
-    t0 = time.perf_counter(); rec = reconstruct(G, cfg, y, nets)
-    return rec, (time.perf_counter() - t0)/len(y)
+# %% ../nbs/10b_optimise.ipynb #0f096c97
+class OptimisationInverter:
+    "`invert_by_optimisation` behind a generator's interface: called with a batch of features, it returns the images it finds for them."
+    def __init__(self, net:FeatureNet, # the network whose features are inverted
+                 layer:str,            # its layer
+                 size:int,             # the side of the images
+                 channels:int=3,       # 3 for colour, 1 for greyscale
+                 **kwargs              # passed to `invert_by_optimisation` (steps, lr, tv_weight, seed, ...)
+                ):
+        self.net, self.layer, self.size, self.channels, self.kwargs = net, layer, size, channels, kwargs
+    def __call__(self, x:torch.Tensor # features of `layer`, `(N, ...)`
+                ) -> torch.Tensor:    # `[0,1]` images `(N,3,size,size)`
+        with torch.enable_grad():   # `reconstruct` and `evaluate` run under no_grad; the search needs the pixels' gradient
+            return invert_by_optimisation(self.net, self.layer, x, channels=self.channels, size=self.size, **self.kwargs).images
+    def __repr__(self): return f"OptimisationInverter({self.net.name}, {self.layer!r}, {self.size}, {self.channels}, {self.kwargs})"
 
+# %% ../nbs/10b_optimise.ipynb #80b3141e
+def optimisation_model(cfg:DeepSiMConfig,   # the configuration of the generator it is compared with: encoder, layer, size, channels, comparator
+                       nets:dict|None=None, # networks by name (the encoder and comparator are loaded when missing)
+                       **kwargs             # passed to `invert_by_optimisation` (steps, lr, tv_weight, seed, ...)
+                      ) -> tuple[OptimisationInverter, DeepSiMConfig]:
+    "The optimisation baseline from `cfg`'s encoder layer as a `(model, cfg)` pair, its loss named 'optimisation': it goes wherever a generator's pair goes."
+    nets = {} if nets is None else nets
+    for n in (cfg.encoder, cfg.comparator):
+        if n not in nets: nets[n] = feature_net(n)
+    return OptimisationInverter(nets[cfg.encoder], cfg.layer_name, cfg.size, cfg.channels, **kwargs), replace(cfg, loss='optimisation')
+
+# %% ../nbs/10b_optimise.ipynb #38a2ced4
+def with_optimisation(models,              # generator files, `(G, cfg)` pairs or a dict of them (`shipped_models`), of one preset
+                      nets:dict|None=None, # networks by name (loaded when missing)
+                      **kwargs             # passed to `invert_by_optimisation` (steps, lr, tv_weight, seed, ...)
+                     ) -> dict:
+    "`models` by label with, for each layer they invert, the optimisation baseline from that layer (`optimisation_model`)."
+    nets = {} if nets is None else nets
+    pairs = load_models(models, nets)
+    firsts = {c.layer: c for _, c in reversed(pairs)}   # each layer's first generator's configuration
+    return labelled(pairs + [optimisation_model(c, nets, **kwargs) for c in firsts.values()], nets)
+
+# %% ../nbs/10b_optimise.ipynb #006dd809
 def fig_optimisation(models,               # generator files, `(G, cfg)` pairs or a dict of them (`shipped_models`), of one preset
                      y:torch.Tensor,       # held-out `[0,1]` images; the metrics use all of them
                      nets:dict|None=None,  # networks by name (loaded when missing)
@@ -121,7 +155,7 @@ def fig_optimisation(models,               # generator files, `(G, cfg)` pairs o
         inv = invert_by_optimisation(nets[cfg.encoder], cfg.layer_name, y, channels=cfg.channels, **kwargs)
         results = [('optimisation', cfg, inv.images, optimisation_metrics(cfg, y, nets, inv))]
         for G, c in here:
-            rec, t = _timed_reconstruct(G, c, y, nets)
+            rec, t = timed_reconstruct(G, c, y, nets)
             results.append((LOSS_NAMES.get(c.loss, c.loss), c, rec, dict(evaluate(G, c, y, nets, recon=rec), seconds_per_image=round(t, 6))))
         enc = nets[cfg.encoder]
         with torch.no_grad(): target = enc(y, cfg.layer_name)

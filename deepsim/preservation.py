@@ -87,7 +87,7 @@ def preservation(models,          # label -> `(G, cfg)` (`labelled`, `shipped_mo
             s = measure_shift(rec[k], rec['centre'])
             shift_rows.append(dict(model=label, move=k, applied=o, measured=tuple(s.mean(0).round(2).tolist()),
                                    err_px=round(float(np.abs(s.mean(0) - o).max()), 2), within_1px=round(float((np.abs(s - o).max(1) <= 1).mean()), 3)))
-    fig = image_grid(rows, ['input', *models], list(inputs), size=size)
+    fig = image_grid(rows, ['input', *(l.replace(' ', '\n', 1) for l in models)], list(inputs), size=size)   # 'fc6\nDeepSiM': labels fit a row
     return fig, {'shift': pd.DataFrame(shift_rows), 'colour': pd.DataFrame(colour_rows)}
 
 # %% ../nbs/07c_preservation.ipynb #cb3f7e88

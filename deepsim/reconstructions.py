@@ -13,7 +13,7 @@ from .nets import feature_net
 from .models import Discriminator
 from .losses import LOSS_PRESETS
 from .train import load_generator, LAYER_ROLES
-from .metrics import reconstruct, evaluate, shipped_generators, read_manifest
+from .metrics import reconstruct, timed_reconstruct, evaluate, shipped_generators, read_manifest
 from .train import held_out
 
 # %% auto #0
@@ -92,7 +92,8 @@ def fig_reconstructions(models,               # generator files or `(G, cfg)` pa
                         show=8,               # how many to draw (the first ones), or their indices
                         nets:dict|None=None,  # networks by name (loaded when missing)
                         size:float=1.1,       # inches per image
-                        title:str|None=None   # the figure's title
+                        title:str|None=None,  # the figure's title
+                        timed:bool=False      # add `seconds_per_image`, each model's time per image in this call (`timed_reconstruct`)
                        ) -> tuple[plt.Figure, pd.DataFrame]:
     "Supplementary Fig. 1: the input row, then one row of reconstructions per model; and each model's metrics on all `images`."
     nets = {} if nets is None else nets
@@ -100,9 +101,10 @@ def fig_reconstructions(models,               # generator files or `(G, cfg)` pa
     idx = list(range(min(show, len(images)))) if isinstance(show, int) else list(show)
     rows, labels, numbers = [images[idx]], ['input'], []
     for G, cfg in pairs:
-        rec = reconstruct(G, cfg, images, nets)
+        rec, t = timed_reconstruct(G, cfg, images, nets) if timed else (reconstruct(G, cfg, images, nets), None)
         rows.append(rec[idx]); labels.append(f"{cfg.layer}\n{LOSS_NAMES.get(cfg.loss, cfg.loss)}")
-        numbers.append(dict(preset=cfg.preset, layer=cfg.layer, loss=cfg.loss, n=len(images), **evaluate(G, cfg, images, nets, recon=rec)))
+        numbers.append(dict(preset=cfg.preset, layer=cfg.layer, loss=cfg.loss, n=len(images), **evaluate(G, cfg, images, nets, recon=rec),
+                            **({'seconds_per_image': round(t, 5)} if timed else {})))
     return image_grid(rows, labels, size=size, title=title), pd.DataFrame(numbers)
 
 # %% ../nbs/07a_reconstructions.ipynb #df904956
