@@ -95,7 +95,8 @@ def feature_index(net,                 # a `FeatureNet`, or None for pixel space
     z = features(net, layer, images)
     if z.shape[1] >= HALF_FROM: z = z.half()
     atomic_save(z, f)
-    for old in d.glob(f"{stem}-{'?'*24}.pt"):   # the same network and layer, other weights or images
+    stale = [*d.glob(f"{stem}-{'?'*24}.pt"), *d.glob(f"{'?'*24}.pt")]   # the same network and layer, other weights or images; and indexes of earlier versions, named by their hash alone
+    for old in stale:
         if old != f: old.unlink(missing_ok=True)
     return z
 
