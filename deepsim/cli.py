@@ -396,16 +396,13 @@ def released_layer(path,             # a released generator: `<layer>/generator.
 def caffenet_weights(path=None # `--caffenet`: `bvlc_reference_caffenet.caffemodel`, the port's `caffenet.pt`, deepsim's `.pth`; None: the default place
                     ):         # -> FeatureNet (imported inside: slow import)
     "CaffeNet for the released generators, from `path` in any of its three formats (converted in memory), or from `deepsim.nets.caffenet`'s default place."
-    import tempfile, torch   # slow imports (seconds): after --help
-    from deepsim.nets import caffenet
+    from deepsim.nets import caffenet   # slow imports (seconds): after --help
     from deepsim.released import caffenet_from_caffemodel, caffenet_from_hf
     if path is None:
         try: return caffenet()
         except FileNotFoundError as e: raise UsageError(f"{cli_message(e)} Or pass --caffenet with bvlc_reference_caffenet.caffemodel or the Hugging Face port's caffenet.pt") from None
     if Path(path).suffix == '.pth': return caffenet(weights=path)
-    sd = caffenet_from_caffemodel(path) if Path(path).suffix == '.caffemodel' else caffenet_from_hf(path)
-    with tempfile.TemporaryDirectory() as d:   # `caffenet` loads a state-dict file
-        torch.save(sd, Path(d)/'caffenet.pth'); return caffenet(weights=Path(d)/'caffenet.pth')
+    return caffenet(weights=caffenet_from_caffemodel(path) if Path(path).suffix == '.caffemodel' else caffenet_from_hf(path))
 
 # %% ../nbs/09_cli.ipynb #67859777
 def invert_generator(generator:str|None, # `--generator`: a deepsim generator file or folder, a released file, or None: a shipped one

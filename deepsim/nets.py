@@ -158,14 +158,16 @@ class CaffeNet(nn.Module):
 CAFFENET_FILE = Path('~/.cache/deepsim/caffenet.pth').expanduser()
 
 def caffenet(pretrained:bool=True, # weights converted from the reference caffemodel; False: random initialisation
-             weights=None          # the converted state-dict file (see above)
+             weights=None          # the converted state-dict file (see above), or such a state dict already loaded (e.g. `deepsim.released.caffenet_from_caffemodel`'s)
             ) -> FeatureNet:
     "Caffe's reference CaffeNet as a `FeatureNet` (Caffe preprocessing, 227 px)."
     m = CaffeNet()
     if pretrained:
-        f = weights_file(weights, 'DEEPSIM_CAFFENET_WEIGHTS', CAFFENET_FILE, 'CaffeNet weights',
-                         "bvlc_reference_caffenet converted to a state dict with keys conv1.weight ... fc8.bias")
-        sd = load_pth(f)
+        if isinstance(weights, dict): f, sd = 'the state dict given', weights
+        else:
+            f = weights_file(weights, 'DEEPSIM_CAFFENET_WEIGHTS', CAFFENET_FILE, 'CaffeNet weights',
+                             "bvlc_reference_caffenet converted to a state dict with keys conv1.weight ... fc8.bias")
+            sd = load_pth(f)
         missing, unexpected = set(m.state_dict()) - set(sd), set(sd) - set(m.state_dict())
         if missing or unexpected:
             raise ValueError(f"{f}: not a CaffeNet state dict (missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)[:5]})")
