@@ -440,10 +440,17 @@ def fashion_train_sample(size:int=32 # the side of the resized images (28: the o
 
 # %% ../nbs/01_data.ipynb #8c766be7
 class GreyDataset(torch.utils.data.Dataset):
-    "uint8 greyscale images and labels -> (`(3,H,W)` `[0,1]` RGB image, label) items."
-    def __init__(self, x, y): self.x, self.y = x, y
+    "uint8 greyscale images and labels -> (`(3,H,W)` `[0,1]` RGB image, label) items, each moved by a random offset of up to `shift` pixels."
+    def __init__(self, x, y,      # uint8 images `(N,1,H,W)` and their labels
+                 shift:int=0):    # move each item by up to this many pixels each way, filling with black (0: as stored)
+        self.x, self.y, self.shift = x, y, shift
     def __len__(self): return len(self.x)
-    def __getitem__(self, i): return self.x[i].expand(3, -1, -1).float()/255., self.y[i]
+    def __getitem__(self, i):
+        x, s = self.x[i], self.shift
+        if s:   # Python's generator, which `ExactResume` seeds per epoch (as fastai's `RandomCrop` uses it for the photos)
+            (dy, dx), (h, w) = (random.randint(-s, s), random.randint(-s, s)), x.shape[-2:]
+            x = nn.functional.pad(x, (s, s, s, s))[..., s-dy:s-dy+h, s-dx:s-dx+w]
+        return x.expand(3, -1, -1).float()/255., self.y[i]
 
 # %% ../nbs/01_data.ipynb #01e4d1e9
 def fashion_dls(size:int=32,            # image size
@@ -451,10 +458,11 @@ def fashion_dls(size:int=32,            # image size
                 n_train:int|None=None,  # use only the first `n_train` training images
                 n_valid:int|None=None,  # hold out only the first `n_valid` test images
                 path=None,              # the folder of the `.gz` files (see `fashion_dir`)
+                shift:int=0,            # move each training image by up to this many pixels (`GreyDataset`); the held-out ones stay
                 device=None, **kwargs):
-    "fastai `DataLoaders` of Fashion-MNIST: the train split (shuffled) and the test split as held-out data."
+    "fastai `DataLoaders` of Fashion-MNIST: the train split (shuffled, each image moved by up to `shift` pixels) and the test split as held-out data."
     (xt, yt), (xv, yv) = fashion_mnist('train', size, path), fashion_mnist('test', size, path)
-    tds, vds = GreyDataset(xt[:n_train], yt[:n_train]), GreyDataset(xv[:n_valid], yv[:n_valid])
+    tds, vds = GreyDataset(xt[:n_train], yt[:n_train], shift), GreyDataset(xv[:n_valid], yv[:n_valid])
     return DataLoaders.from_dsets(tds, vds, bs=bs, device=best_device(device), num_workers=0, **kwargs)
 
 # %% ../nbs/01_data.ipynb #7f41166e

@@ -46,6 +46,7 @@ class DeepSiMConfig:
     loss:str = 'deepsim'           # a LOSS_PRESETS entry: deepsim, no_adv, no_img, img_only, feat_only
     size:int = 64                  # image size
     channels:int = 3               # what the generator draws: 3 (colour) or 1 (greyscale data, repeated to RGB)
+    shift:int = 0                  # fashion: move each training image by up to this many pixels (its garments are all centred; the paper's random crops move objects)
     encoder:str = 'lite0'          # the network whose features are inverted
     comparator:str = 'lite0'       # the comparator network
     comp_layer:str = 'block5'      # its layer
@@ -179,6 +180,9 @@ class ExactResume(Callback):
     order = 5   # before MixedPrecision (10) enters autocast: a replayed batch is cancelled before any work starts
     def __init__(self, seed:int=0): # the run's seed: each epoch's batch order and augmentation derive from `(seed, epoch)`
         self.seed, self.skip, self.rng_state = seed, 0, None
+    def before_fit(self):
+        "Have fastai count the batch's inputs now: for a plain dataset it draws one trial item, whose augmentation would otherwise shift an epoch's."
+        self.dls.train.n_inp
     def before_train(self):
         "Seed this epoch's batch order and Python's augmentation generator from `(seed, epoch)` (and the rank), so any epoch can be replayed."
         self.dl.rng = random.Random(f"{self.seed}/order/{self.epoch}")   # the same on every process: `ShardDL` cuts it
@@ -638,8 +642,9 @@ def preset_dls(cfg:DeepSiMConfig, # the run's configuration: its preset, size an
                **kwargs           # passed to the preset's DataLoaders function
               ):
     "The training/held-out DataLoaders for `cfg.preset`."
+    if cfg.shift and cfg.preset != 'fashion': raise ValueError(f"shift is for the fashion preset; the {cfg.preset} preset moves its images by random crops")
     if cfg.preset == 'photos': return photo_dls(cfg.size, cfg.bs, extra=data, device=device, **kwargs)
-    if cfg.preset == 'fashion': return fashion_dls(cfg.size, cfg.bs, n_valid=n_valid, path=data, device=device, **kwargs)
+    if cfg.preset == 'fashion': return fashion_dls(cfg.size, cfg.bs, n_valid=n_valid, path=data, shift=cfg.shift, device=device, **kwargs)
     if cfg.preset == 'paper':
         if data is None: raise ValueError("the paper preset needs an ImageNet-style folder: data=PATH (with train/ and val/)")
         return imagenet_dls(data, cfg.size, bs=cfg.bs, device=device, **kwargs)
