@@ -180,11 +180,9 @@ class ExactResume(Callback):
     order = 5   # before MixedPrecision (10) enters autocast: a replayed batch is cancelled before any work starts
     def __init__(self, seed:int=0): # the run's seed: each epoch's batch order and augmentation derive from `(seed, epoch)`
         self.seed, self.skip, self.rng_state = seed, 0, None
-    def before_fit(self):
-        "Have fastai count the batch's inputs now: for a plain dataset it draws one trial item, whose augmentation would otherwise shift an epoch's."
-        self.dls.train.n_inp
     def before_train(self):
         "Seed this epoch's batch order and Python's augmentation generator from `(seed, epoch)` (and the rank), so any epoch can be replayed."
+        self.dl.n_inp   # fastai counts a plain dataset's inputs on a trial item, drawn at the first batch: here, before the seeding, it shifts nothing
         self.dl.rng = random.Random(f"{self.seed}/order/{self.epoch}")   # the same on every process: `ShardDL` cuts it
         rank, world = dist_world()   # several processes: each draws its own augmentation (one process: as before)
         random.seed(f"{self.seed}/augment/{self.epoch}" + (f"/{rank}" if world > 1 else ''))
