@@ -28,11 +28,11 @@ DATA = {'photos': ('the photo corpus of deepsim_corpus --max_size 160 (304 photo
         'fashion': 'Fashion-MNIST from Debian dataset-fashion-mnist (60,000 training images at 32 px; held out: the first 256 test images)'}
 
 def ship_autoencoder(run:Path, g:dict, man:dict, a):
-    "Copy a VAE or autoencoder run (its folder is named after its `VAE_SETTINGS` entry) to `<mode>_<setting>.pth`, with its manifest entry."
+    "Copy a VAE or autoencoder run (its folder is named after its `VAE_SETTINGS` entry) to `<mode>_<setting>.pth` (`ae.pth` for the autoencoder), with its manifest entry."
     from deepsim.vae import load_autoencoder, vae_metrics, VAE_SETTINGS
     c, setting = g['config'], run.name
     if setting not in VAE_SETTINGS: raise SystemExit(f"{run}: name the run folder after its VAE_SETTINGS entry ({', '.join(VAE_SETTINGS)})")
-    name = f"{c['mode']}_{setting}.pth"
+    name = f"{setting}.pth" if setting == c['mode'] else f"{c['mode']}_{setting}.pth"   # vae_pool5.pth, ...; the autoencoder: ae.pth
     shutil.copy(run/'generator.pth', WEIGHTS_DIR/name)
     model, cfg = load_autoencoder(WEIGHTS_DIR/name)
     m = vae_metrics(model, cfg, held_out('fashion', 256), {})
