@@ -448,8 +448,8 @@ class GreyDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         x, s = self.x[i], self.shift
         if s:   # Python's generator, which `ExactResume` seeds per epoch (as fastai's `RandomCrop` uses it for the photos)
-            (dy, dx), (h, w) = (random.randint(-s, s), random.randint(-s, s)), x.shape[-2:]
-            x = nn.functional.pad(x, (s, s, s, s))[..., s-dy:s-dy+h, s-dx:s-dx+w]
+            dy, dx = random.randint(-s, s), random.randint(-s, s)
+            x = torchvision.transforms.functional.crop(x, -dy, -dx, *x.shape[-2:])   # a window beyond the image is filled with 0
         return x.expand(3, -1, -1).float()/255., self.y[i]
 
 # %% ../nbs/01_data.ipynb #01e4d1e9
