@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #9c18bbc7
 from __future__ import annotations
-import csv, fnmatch, functools, gzip, hashlib, importlib.util, math, os, random, re, shutil, subprocess, warnings
+import csv, fnmatch, functools, gzip, hashlib, importlib.util, io, math, os, random, re, shutil, struct, subprocess, warnings, zlib
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np, torch, torch.nn as nn, torchvision
@@ -22,9 +22,9 @@ from .core import best_device
 __all__ = ['PACKAGED_PHOTOS', 'OPENCV_SAMPLES', 'RESERVED_PACKAGES', 'CORPUS_SOURCES', 'MANIFEST_COLUMNS', 'FASHION_DIRS',
            'FASHION_SAMPLE', 'FASHION_TRAIN_SAMPLE', 'PREPS', 'packaged_photos', 'BadImageError', 'read_image',
            'load_photo', 'image_files', 'check_images', 'split_photos', 'photo_paths', 'package_licence', 'photo_stats',
-           'is_photo', 'corpus_dir', 'gather_corpus', 'Crop', 'fixed_crops', 'crop_dls', 'photo_dls', 'heldout_photos',
-           'imagenet_dls', 'fashion_dir', 'fashion_mnist', 'fashion_sample', 'fashion_train_sample', 'GreyDataset',
-           'fashion_dls', 'Prep', 'get_prep']
+           'is_photo', 'corpus_dir', 'read_rcc', 'credit_stanzas', 'bundle_photos', 'gather_corpus', 'Crop',
+           'fixed_crops', 'crop_dls', 'photo_dls', 'heldout_photos', 'imagenet_dls', 'fashion_dir', 'fashion_mnist',
+           'fashion_sample', 'fashion_train_sample', 'GreyDataset', 'fashion_dls', 'Prep', 'get_prep']
 
 # %% ../nbs/01_data.ipynb #35ed58b7
 PACKAGED_PHOTOS = {  # name -> (package, path inside the package); all colour photos, all shipped in the wheels
@@ -138,7 +138,7 @@ def photo_paths(extra=None,        # extra folders of photos (e.g. `OPENCV_SAMPL
 # %% ../nbs/01_data.ipynb #88db839d
 RESERVED_PACKAGES = ('lomiri-wallpapers', 'lomiri-wallpapers-16.04', 'lomiri-wallpapers-20.04', 'ukui-wallpapers', 'mate-backgrounds')
 
-CORPUS_SOURCES = {  # package -> its image folder, the licence when its copyright file has no `Files: *` stanza, files to skip
+CORPUS_SOURCES = {  # package -> its image folder, the licence when its copyright file has no `Files: *` stanza, files to skip, `bundles`
     'opencv-doc':                  dict(root='/usr/share/doc/opencv-doc/examples/data', skip=('pic2.*', 'starry_night.*')),
     'gnome-backgrounds':           dict(root='/usr/share/backgrounds/gnome', licence='CC-BY-SA-3.0',
                                         skip=('grid-*', 'licorice-*', 'wood-*', 'truchet-*')),
@@ -147,7 +147,9 @@ CORPUS_SOURCES = {  # package -> its image folder, the licence when its copyrigh
     'debian-edu-artwork':          dict(root='/usr/share'),
     'debian-edu-artwork-emerald':  dict(root='/usr/share/desktop-base'),
     'tuxpaint-stamps-default':     dict(root='/usr/share/tuxpaint/stamps'),
+    'gcompris-qt-data':            dict(root='/usr/share/gcompris-qt/rcc', bundles=True),   # pictures inside Qt resource bundles, each credited
 }
+_IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff')
 
 # %% ../nbs/01_data.ipynb #563a1e03
 def package_licence(package:str, # a Debian package
@@ -198,17 +200,78 @@ def corpus_dir(path=None # a corpus folder (default: `$DEEPSIM_PHOTOS`, else ~/.
                                 f"installed Debian packages, or pass a folder of your own photos as `extra`")
     return d
 
-# %% ../nbs/01_data.ipynb #3ccb1adf
-_IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff')
+# %% ../nbs/01_data.ipynb #cc1032e9
+def read_rcc(path # a Qt binary resource bundle (`.rcc`, as `rcc --binary` writes it)
+            ) -> dict[str, bytes]:
+    "Every file in the bundle at `path`: its resource path (e.g. `/gcompris/src/...webp`) -> its bytes, decompressed."
+    b = Path(path).read_bytes()
+    if b[:4] != b'qres' or len(b) < 20: raise ValueError(f"{path} is not a Qt resource bundle (no 'qres' header)")
+    version, tree, data, names = struct.unpack('>4I', b[4:20])
+    if not 1 <= version <= 3: raise ValueError(f"{path}: Qt resource format version {version} is not known (1 to 3 are)")
+    node = 14 if version == 1 else 22   # version 2 added each file's modification time (8 bytes)
+    def name(off):
+        n, = struct.unpack('>H', b[names+off:names+off+2])
+        return b[names+off+6:names+off+6+2*n].decode('utf-16-be')   # after the length: a 4-byte hash, then UTF-16
+    out, todo = {}, [(0, '')]
+    while todo:
+        i, prefix = todo.pop(); o = tree + i*node
+        name_off, flags = struct.unpack('>IH', b[o:o+6])
+        path_i = prefix + '/' + name(name_off) if i else ''
+        if flags & 2:   # a directory: its children are `count` consecutive nodes from `first`
+            count, first = struct.unpack('>II', b[o+6:o+14]); todo += [(j, path_i) for j in range(first, first + count)]
+            continue
+        off, = struct.unpack('>I', b[o+10:o+14]); size, = struct.unpack('>I', b[data+off:data+off+4])
+        raw = b[data+off+4:data+off+4+size]
+        if flags & 4: raise ValueError(f"{path}: {path_i} is zstd-compressed, which deepsim does not read")
+        out[path_i] = zlib.decompress(raw[4:]) if flags & 1 else raw   # zlib data follow a 4-byte uncompressed size, as qCompress writes
+    return out
 
-def _package_files(package, root, from_dpkg:bool) -> list[Path]:
-    "The image files of `package` under `root`: from `dpkg -L` (installed packages) or by walking `root`."
+# %% ../nbs/01_data.ipynb #30abb1f8
+def credit_stanzas(text:str # a credits file: stanzas of `Field: value` lines (values may go on over the next lines), blank lines between
+                  ) -> list[dict]:
+    "The stanzas of `text` that name `Files`, each a dict of its fields (lower-case names) with `files` a list of patterns."
+    out = []
+    for stanza in re.split(r'\n\s*\n', text):
+        f, last = {}, None
+        for line in stanza.splitlines():
+            m = re.match(r'([A-Za-z][\w-]*):\s*(.*)$', line)
+            if m: last = m[1].lower(); f[last] = m[2].strip()
+            elif last and line.strip(): f[last] = f"{f[last]} {line.strip()}".strip()
+        if f.get('files'): out.append({**f, 'files': f['files'].split()})
+    return out
+
+# %% ../nbs/01_data.ipynb #73b63ea9
+def _credit(files:dict, member:str) -> dict|None:
+    "The stanza that credits `member` in the nearest `README` above it in the bundle (its `Files` patterns are relative to that folder)."
+    parts = member.split('/')
+    for k in range(len(parts) - 1, 0, -1):
+        readme = files.get('/'.join(parts[:k] + ['README']))
+        if readme is None: continue
+        rel = '/'.join(parts[k:])
+        for s in credit_stanzas(readme.decode('utf-8', 'replace')):
+            if any(fnmatch.fnmatch(rel, p) for p in s['files']): return s
+    return None
+
+def bundle_photos(bundle # a Qt resource bundle (`.rcc`) with `README` credit files beside its pictures
+                 ) -> list[tuple[str, bytes, dict]]:
+    "`(member, bytes, credit)` for each picture in `bundle` credited as a photograph: its `Source` is a `.jpg` or `.jpeg`."
+    files = read_rcc(bundle)
+    out = []
+    for m, raw in sorted(files.items()):
+        if Path(m).suffix.lower() not in _IMAGE_EXTS: continue
+        c = _credit(files, m)
+        if c and re.search(r'\.jpe?g$', c.get('source', '').split('?')[0], re.I): out.append((m, raw, c))
+    return out
+
+# %% ../nbs/01_data.ipynb #3ccb1adf
+def _package_files(package, root, from_dpkg:bool, exts=_IMAGE_EXTS) -> list[Path]:
+    "The files of `package` under `root` ending in one of `exts` (images): from `dpkg -L` (installed packages) or by walking `root`."
     if from_dpkg:
         try: out = subprocess.run(['dpkg', '-L', package], capture_output=True, text=True).stdout.split('\n')
         except FileNotFoundError: out = []          # no dpkg: not a Debian system
         fs = [Path(f) for f in out if f.startswith(str(root))]
     else: fs = list(Path(root).rglob('*'))
-    return sorted(f for f in fs if f.suffix.lower() in _IMAGE_EXTS and f.is_file())
+    return sorted(f for f in fs if f.suffix.lower() in exts and f.is_file())
 
 def _one_per_wallpaper(files:list[Path]) -> list[Path]:
     "Drop screenshots and dark variants; of the `<W>x<H>` versions of one image keep the largest."
@@ -242,29 +305,36 @@ def gather_corpus(dest=None,          # the corpus folder (default: `$DEEPSIM_PH
     rows, counts = [], {}
     for p in packages:
         src = CORPUS_SOURCES.get(p, {})
-        root = Path(roots.get(p, src.get('root', '')))
-        if not root.is_dir() or (p not in roots and not _package_files(p, root, True)):
+        root, exts = Path(roots.get(p, src.get('root', ''))), ('.rcc',) if src.get('bundles') else _IMAGE_EXTS
+        if not root.is_dir() or (p not in roots and not _package_files(p, root, True, exts)):
             if verbose: print(f"{p}: not installed, skipped")
             continue
-        files = _one_per_wallpaper(_package_files(p, root, p not in roots))
-        files = [f for f in files if not any(fnmatch.fnmatch(str(f.relative_to(root)), s) or fnmatch.fnmatch(f.name, s)
-                                             for s in src.get('skip', ()))]
         licence, kept = package_licence(p, src.get('licence', 'unknown')), 0
-        for f in files:
+        if src.get('bundles'):   # (name, file, licence, source) of each photograph credited inside the bundles: its own licence
+            items = {}
+            for b in _package_files(p, root, p not in roots, exts):
+                for m, raw, c in bundle_photos(b):   # a photo two activities share: once, from the first
+                    items.setdefault(c['source'], (Path(b.stem, *m.strip('/').split('/resource/')[-1].split('/')), io.BytesIO(raw),
+                                                   c.get('license', licence), f"{b}:{m} (credit: {c.get('copyright', '?')}, {c['source']})"))
+            items = list(items.values())
+        else:
+            files = _one_per_wallpaper(_package_files(p, root, p not in roots))
+            items = [(f.relative_to(root), f, licence, str(f)) for f in files
+                     if not any(fnmatch.fnmatch(str(f.relative_to(root)), s) or fnmatch.fnmatch(f.name, s) for s in src.get('skip', ()))]
+        for rel, f, lic, source in items:
             try: im = Image.open(f); im.load(); im = im.convert('RGBA')
             except (UnidentifiedImageError, OSError, ValueError): continue
             if not is_photo(im): continue              # judged on the opaque part only
             im = _on_white(im)
             if min(im.size) > max_size:
                 r = max_size/min(im.size); im = im.resize((max(1, round(im.width*r)), max(1, round(im.height*r))), Image.LANCZOS)
-            rel = f.relative_to(root)
             stem = rel.parts[0] if len(rel.parts) > 2 and 'contents' in rel.parts else '_'.join(rel.with_suffix('').parts)
             out = dest/p/f"{stem}.jpg"; out.parent.mkdir(parents=True, exist_ok=True)
             im.save(out, quality=90)
-            rows.append(dict(file=str(out.relative_to(dest)), package=p, licence=licence, source=str(f), width=im.width, height=im.height))
+            rows.append(dict(file=str(out.relative_to(dest)), package=p, licence=lic, source=source, width=im.width, height=im.height))
             kept += 1
-        counts[p] = (kept, len(files))
-        if verbose: print(f"{p}: {kept} photos kept of {len(files)} images looked at")
+        counts[p] = (kept, len(items))
+        if verbose: print(f"{p}: {kept} photos kept of {len(items)} images looked at")
     old = _read_manifest(dest) if (dest/'manifest.csv').is_file() else []
     rows = [r for r in old if r['package'] not in packages] + rows     # a partial run keeps the other packages' rows
     with open(dest/'manifest.csv', 'w', newline='') as fh:
