@@ -591,13 +591,14 @@ class ShardDL(TfmdDL):
         return [i for b in range(0, len(idxs)//B*B, B) for i in idxs[b + self.rank*self.bs : b + (self.rank+1)*self.bs]]
 
 # %% ../nbs/05_train.ipynb #1208b798
-def init_distributed(device=None # the device asked for (None: the best available); on CUDA each process takes GPU `LOCAL_RANK`
+def init_distributed(device=None,          # the device asked for (None: the best available); on CUDA each process takes GPU `LOCAL_RANK`
+                     timeout:float|None=None # seconds a collective waits for the other processes before it fails (None: torch's default, 30 minutes)
                     ) -> torch.device:
     "Under `torchrun` (`WORLD_SIZE` > 1 in the environment) join the process group, NCCL on CUDA and gloo on the CPU; this process's device."
     device = best_device(device)
     if int(os.environ.get('WORLD_SIZE', '1')) <= 1: return device
     if device.type == 'cuda': device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))); torch.cuda.set_device(device)
-    if not torch.distributed.is_initialized(): torch.distributed.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
+    if not torch.distributed.is_initialized(): torch.distributed.init_process_group('nccl' if device.type == 'cuda' else 'gloo', timeout=None if timeout is None else datetime.timedelta(seconds=timeout))
     return device
 
 # %% ../nbs/05_train.ipynb #520de718
