@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #795c72fe
 from __future__ import annotations
-import json, os, re, shutil, signal, subprocess, sys, time, warnings
+import gc, json, os, re, shutil, signal, subprocess, sys, time, warnings
 from dataclasses import fields
 from functools import wraps
 from pathlib import Path
@@ -239,7 +239,7 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
         signal.signal(signal.SIGINT, handlers[0]); signal.signal(signal.SIGTERM, handlers[1])   # as before: this may run inside a notebook
         # the log, like the checkpoint, is written whole or not at all (a full disk leaves the previous one)
         if rank == 0: atomic_save(learn.recorder.terms, out/'log.jsonl', save=lambda rows, f: f.write(''.join(json.dumps(r) + '\n' for r in rows).encode()))
-        if world > 1: torch.distributed.destroy_process_group()
+        if world > 1: gc.collect(); torch.distributed.destroy_process_group()   # the fit's DDP wrappers first, then their process group
     if rank: return   # rank 0 writes the files and says what was done
     export_generator(ck, out/'generator.pth', device=str(dev), processes=world, seconds_this_session=round(time.perf_counter()-t, 1))
     print(f"{cfg.preset}/{cfg.layer}/{cfg.loss}: {len(learn.recorder.terms)} iterations, {time.perf_counter()-t:.0f}s this session; {out/'generator.pth'}")

@@ -254,6 +254,9 @@ class DiscriminatorStep(Callback):
             with torch.no_grad(): d = disc_losses(self.disc, y, fake, x)   # paused: its losses still give r
         self.disc.requires_grad_(False)          # G's step needs gradients through D, not for D's weights
         self.terms = {k: v.detach() for k, v in d.items()}
+    def after_fit(self):
+        "Give D back unwrapped, as `DistributedRun` gives G back: no DDP wrapper outlives the fit (and its process group)."
+        if isinstance(self.disc, nn.parallel.DistributedDataParallel): self.disc = self.loss_func.disc[0] = self.disc.module
 
 # %% ../nbs/05_train.ipynb #fe60773c
 class PaperRule(Callback):
