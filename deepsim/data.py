@@ -241,14 +241,12 @@ def credit_stanzas(text:str # a credits file: stanzas of `Field: value` lines (v
     return out
 
 # %% ../nbs/01_data.ipynb #73b63ea9
-def _credit(files:dict, member:str) -> dict|None:
-    "The stanza that credits `member` in the nearest `README` above it in the bundle (its `Files` patterns are relative to that folder)."
+def _credit(readmes:dict, member:str) -> dict|None:
+    "The stanza that credits `member` in the nearest `README` above it (`readmes`: folder -> its stanzas, whose `Files` patterns are relative to it)."
     parts = member.split('/')
     for k in range(len(parts) - 1, 0, -1):
-        readme = files.get('/'.join(parts[:k] + ['README']))
-        if readme is None: continue
         rel = '/'.join(parts[k:])
-        for s in credit_stanzas(readme.decode('utf-8', 'replace')):
+        for s in readmes.get('/'.join(parts[:k]), ()):
             if any(fnmatch.fnmatch(rel, p) for p in s['files']): return s
     return None
 
@@ -256,10 +254,11 @@ def bundle_photos(bundle # a Qt resource bundle (`.rcc`) with `README` credit fi
                  ) -> list[tuple[str, bytes, dict]]:
     "`(member, bytes, credit)` for each picture in `bundle` credited as a photograph: its `Source` is a `.jpg` or `.jpeg`."
     files = read_rcc(bundle)
+    readmes = {m.rsplit('/', 1)[0]: credit_stanzas(raw.decode('utf-8', 'replace')) for m, raw in files.items() if m.endswith('/README')}   # each parsed once
     out = []
     for m, raw in sorted(files.items()):
         if Path(m).suffix.lower() not in _IMAGE_EXTS: continue
-        c = _credit(files, m)
+        c = _credit(readmes, m)
         if c and re.search(r'\.jpe?g$', c.get('source', '').split('?')[0], re.I): out.append((m, raw, c))
     return out
 
