@@ -63,7 +63,7 @@ class DeepSiMLoss(nn.Module):
         if comparator is not None and layer is not None: comparator.check_layers(layer)
         self.comparator, self.layer, self.w = comparator, layer, w
         self.disc = [disc]   # a list, so D is not registered as a submodule of the loss (it has its own optimiser)
-        self.terms = {}
+        self.terms, self.flips = {}, ()   # `flips`: image dims along which C sees both images flipped (`FlipComparator` sets it)
 
     def forward(self, fake,      # the generated images `G(x)`, `[0,1]`
                 target,          # the real images `y`
@@ -74,10 +74,11 @@ class DeepSiMLoss(nn.Module):
         t = {}
         if self.w.img: t['img'] = euclidean(fake*255., target*255.)
         if self.w.feat:
-            if target_feat is not None: ft = target_feat
+            fk, tg = (fake.flip(self.flips), target.flip(self.flips)) if self.flips else (fake, target)
+            if target_feat is not None and not self.flips: ft = target_feat
             else:
-                with torch.no_grad(): ft = self.comparator(target, self.layer)
-            t['feat'] = euclidean(self.comparator(fake, self.layer), ft)
+                with torch.no_grad(): ft = self.comparator(tg, self.layer)
+            t['feat'] = euclidean(self.comparator(fk, self.layer), ft)
         if self.w.adv:
             logits = self.disc[0](fake, x)
             t['adv'] = F.cross_entropy(logits.float(), torch.full((len(fake),), REAL, device=fake.device))

@@ -15,7 +15,8 @@ from .metrics import reconstruct
 from .reconstructions import figure_view, labelled
 
 # %% auto #0
-__all__ = ['RECOLOURS', 'place', 'measure_shift', 'recolourings', 'mean_colour', 'preservation', 'preservation_widget']
+__all__ = ['RECOLOURS', 'place', 'moves', 'measure_shift', 'recolourings', 'mean_colour', 'preservation', 'preservation_widget',
+           'move_sensitivity']
 
 # %% ../nbs/07c_preservation.ipynb #a1a574fd
 def place(y:torch.Tensor,        # images `N,C,H,W`
@@ -29,6 +30,12 @@ def place(y:torch.Tensor,        # images `N,C,H,W`
     out = y.new_zeros(y.shape)
     out[..., margin+dy:h-margin+dy, margin+dx:w-margin+dx] = small
     return out
+
+# %% ../nbs/07c_preservation.ipynb #7337b75e
+def moves(m:int # the move in pixels
+         ) -> dict:
+    "Fig. 4's placements: name -> `(down, right)` offset, the centre, then `m` pixels left, right, up and down."
+    return {'centre': (0, 0), 'left': (0, -m), 'right': (0, m), 'up': (-m, 0), 'down': (m, 0)}
 
 # %% ../nbs/07c_preservation.ipynb #dc116d82
 def measure_shift(moved:torch.Tensor, # images `N,C,H,W`: `ref` shifted
@@ -70,9 +77,9 @@ def preservation(models,          # label -> `(G, cfg)` (`labelled`, `shipped_mo
     "Fig. 4: reconstructions of `y` recoloured three ways and moved four ways, with the mean colours and the measured shifts."
     models = labelled(models, nets)   # generator files or `(G, cfg)` pairs too
     m = margin or y.shape[-1]//8
-    moves = {'centre': (0, 0), 'left': (0, -m), 'right': (0, m), 'up': (-m, 0), 'down': (m, 0)}
+    mv = moves(m)
     recolours = recolours or recolourings(next(iter(models.values()))[1])
-    inputs = {'original': y} | {k: f(y) for k, f in recolours.items()} | {k: place(y, o, m) for k, o in moves.items()}
+    inputs = {'original': y} | {k: f(y) for k, f in recolours.items()} | {k: place(y, o, m) for k, o in mv.items()}
     grey = all(cfg.channels == 1 for _, cfg in models.values())
     fmt = lambda z: round(z.double().mean().item(), 3) if grey else tuple(round(v, 3) for v in z.double().mean((0, 2, 3)).tolist())
     rows, shift_rows, colour_rows = [[v[show] for v in inputs.values()]], [], []
@@ -83,7 +90,7 @@ def preservation(models,          # label -> `(G, cfg)` (`labelled`, `shipped_mo
             ci, cr, c0 = (mean_colour(z, grey) for z in (inputs[k], rec[k], y))
             colour_rows.append(dict(model=label, recolour='none' if k == 'original' else k, input=fmt(inputs[k]), recon=fmt(rec[k]),
                                     err=round((cr - ci).abs().mean().item(), 3), err_if_ignored=round((cr - c0).abs().mean().item(), 3)))
-        for k, o in list(moves.items())[1:]:
+        for k, o in list(mv.items())[1:]:
             s = measure_shift(rec[k], rec['centre'])
             shift_rows.append(dict(model=label, move=k, applied=o, measured=tuple(s.mean(0).round(2).tolist()),
                                    err_px=round(float(np.abs(s.mean(0) - o).max()), 2), within_1px=round(float((np.abs(s - o).max(1) <= 1).mean()), 3)))
@@ -98,3 +105,15 @@ def preservation_widget(models:dict, nets:dict, y:torch.Tensor, # as for `preser
     mm = max_margin or y.shape[-1]//4
     return figure_view(lambda show, margin: preservation(models, nets, y, margin, show=show),
                        show=IntSlider(0, 0, len(y)-1, description='image'), margin=IntSlider(y.shape[-1]//8, 1, mm, description='shift'))
+
+# %% ../nbs/07c_preservation.ipynb #5c0a1b0c
+def move_sensitivity(net,                  # a FeatureNet, or any `net(images, layer)`
+                     layer:str,            # its layer
+                     y:torch.Tensor,       # images `N,C,H,W` on `[0,1]`
+                     margin:int|None=None  # the move in pixels, as `preservation` moves (default: an eighth of the image size)
+                    ) -> pd.Series:        # move -> the relative change of the features
+    "How far `net`'s features at `layer` travel when the images move left, right, up and down (`place`): mean distance to the centred image's, over their mean norm."
+    m = margin or y.shape[-1]//8
+    with torch.no_grad(): f = {k: net(place(y, o, m), layer).flatten(1).double() for k, o in moves(m).items()}
+    c = f.pop('centre'); scale = c.norm(dim=1).mean()
+    return pd.Series({k: round(((v - c).norm(dim=1).mean()/scale).item(), 3) for k, v in f.items()}, name=layer)

@@ -27,13 +27,14 @@ from .models import Generator, Discriminator
 from .losses import DeepSiMLoss, LossWeights, loss_weights, disc_losses, euclidean
 
 # %% auto #0
-__all__ = ['LAYER_ROLES', 'PRESETS', 'V1_GLOBALS', 'DeepSiMConfig', 'preset_config', 'check_role', 'next_state', 'DiskFull',
-           'atomic_save', 'load_checkpoint', 'ConfigMismatch', 'check_config', 'ExactResume', 'EncodeFeatures',
-           'DiscriminatorStep', 'PaperRule', 'summary', 'RecordTerms', 'TermMetric', 'ProgressLines', 'NonFiniteLoss',
-           'StopOnNonFinite', 'plain_random_states', 'random_states', 'plain_opt_state', 'run_state', 'SaveCheckpoint',
-           'RunLimits', 'feature_shape', 'calibrate_feat_weight', 'deepsim_learner', 'load_state', 'fit_iters',
-           'dist_world', 'any_rank', 'ShardDL', 'init_distributed', 'DistributedRun', 'preset_dls', 'stored_config',
-           'export_generator', 'load_generator', 'held_out', 'reference_loop']
+__all__ = ['LAYER_ROLES', 'PRESETS', 'V1_GLOBALS', 'FLIPS', 'DeepSiMConfig', 'preset_config', 'check_role', 'next_state',
+           'DiskFull', 'atomic_save', 'load_checkpoint', 'ConfigMismatch', 'check_config', 'ExactResume',
+           'EncodeFeatures', 'FlipComparator', 'DiscriminatorStep', 'PaperRule', 'summary', 'RecordTerms', 'TermMetric',
+           'ProgressLines', 'NonFiniteLoss', 'StopOnNonFinite', 'plain_random_states', 'random_states',
+           'plain_opt_state', 'run_state', 'SaveCheckpoint', 'RunLimits', 'feature_shape', 'calibrate_feat_weight',
+           'deepsim_learner', 'load_state', 'fit_iters', 'dist_world', 'any_rank', 'ShardDL', 'init_distributed',
+           'DistributedRun', 'preset_dls', 'stored_config', 'export_generator', 'load_generator', 'held_out',
+           'reference_loop']
 
 # %% ../nbs/05_train.ipynb #ad2d41fb
 LAYER_ROLES = ('pool5', 'fc6', 'fc7', 'fc8')
@@ -50,6 +51,7 @@ class DeepSiMConfig:
     encoder:str = 'lite0'          # the network whose features are inverted
     comparator:str = 'lite0'       # the comparator network
     comp_layer:str = 'block5'      # its layer
+    comp_flip:bool = False         # the comparator sees G(x) and y flipped together, a flip per iteration (`FlipComparator`): not the paper's; for comparators that hear some moves better than others
     roles:dict = field(default_factory=dict)  # layer role -> layer name of `encoder`
     lam_feat:float|None = None     # None: the loss preset's weight, or calibrated by `feat_ratio`
     lam_adv:float|None = None      # the lam_* weigh the terms the loss preset has; they never add a term (img_only stays image-only)
@@ -215,6 +217,19 @@ class EncodeFeatures(Callback):
         with torch.no_grad(): f = self.encoder(y, [self.layer, lf.layer] if shared else self.layer)
         x = (f[self.layer] if shared else f).float()
         self.learn.xb, self.learn.yb = (x,), ((y, x, f[lf.layer]) if shared else (y, x))
+
+# %% ../nbs/05_train.ipynb #01d62d90
+FLIPS = ((), (3,), (2,), (2, 3))   # none, left-right, upside down, both: the image dims `FlipComparator` flips, in turn
+
+class FlipComparator(Callback):
+    "Flip what the comparator sees, `G(x)` and `y` alike, by the iteration: in turn none, left-right, upside down, both (`FLIPS`)."
+    order = 25   # after EncodeFeatures (20), before the loss
+    def before_batch(self):
+        "Set this training iteration's flip on the loss (`DeepSiMLoss.flips`); none outside training."
+        self.loss_func.flips = FLIPS[len(self.recorder.terms) % len(FLIPS)] if self.training else ()
+    def after_fit(self):
+        "Leave the loss unflipped."
+        self.loss_func.flips = ()
 
 # %% ../nbs/05_train.ipynb #97ab7378
 class DiscriminatorStep(Callback):
@@ -510,7 +525,7 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
     elif w.feat and cfg.lam_feat is None and cfg.feat_ratio is not None:
         w = LossWeights(feat=calibrate_feat_weight(comp, cfg.comp_layer, dls.train.one_batch()[0].cpu(), cfg.feat_ratio, w.img or 2e-6), adv=w.adv, img=w.img)
     loss = DeepSiMLoss(comp if w.feat else None, cfg.comp_layer if w.feat else None, D, w)
-    cbs = [ExactResume(cfg.seed), inputs, *cbs]
+    cbs = [ExactResume(cfg.seed), inputs, *cbs] + ([FlipComparator()] if cfg.comp_flip and w.feat else [])
     if D is not None: cbs += [DiscriminatorStep(D, cfg.lr, cfg.betas, cfg.d_wd), PaperRule(cfg.r_stop_d, cfg.r_resume_d, cfg.r_stop_g)]
     cbs += [RecordTerms(show_every or 1), StopOnNonFinite(), RunLimits(), DistributedRun()] + ([SaveCheckpoint(ckpt, save_every)] if ckpt else [])
     if amp_dtype(dls.device) is not None: cbs += [MixedPrecision(amp_mode='bf16'), ChannelsLast()]   # CUDA: fastai's own
