@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #cc389b18
 from __future__ import annotations
-import contextlib
+import contextlib, textwrap
 import torch, numpy as np
 import matplotlib.pyplot as plt
 
@@ -51,7 +51,7 @@ def image_grid(rows:list,          # a list of image batches `(N,3,H,W)` in [0,1
                size:float=1.6,       # inches per image
                title:str=None        # a title for the whole figure
               ) -> plt.Figure:
-    "A figure with one row per entry of `rows`; every row must hold the same number of images."
+    "A figure with one row per entry of `rows`; every row must hold the same number of images. Long row labels wrap to the row's height."
     rows = [list(r) for r in rows]
     n = len(rows[0])
     if any(len(r) != n for r in rows): raise ValueError(f"every row needs {n} images, got {[len(r) for r in rows]}")
@@ -63,7 +63,7 @@ def image_grid(rows:list,          # a list of image batches `(N,3,H,W)` in [0,1
             ax.set_xticks([]); ax.set_yticks([])
             for s in ax.spines.values(): s.set_visible(False)
             if col_titles and i == 0: ax.set_title(col_titles[j], fontsize=9)
-        if row_labels: axs[i, 0].set_ylabel(row_labels[i], fontsize=9)
+        if row_labels: axs[i, 0].set_ylabel('\n'.join(textwrap.fill(l, int(size*15)) for l in row_labels[i].split('\n')), fontsize=9)   # ~15 characters of 9 pt to the inch
     if title: fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -57,6 +57,7 @@ def draw_figures(models=None,        # generator files or `(G, cfg)` pairs (defa
     "Yield each figure of the supplement as a dict: `key`, `title`, `claim`, `fig` (None for a table) and `numbers`."
     nets = {} if nets is None else nets
     ms = load_models(shipped_generators() if models is None else models, nets)
+    vs = load_models(sorted(set(shipped_generators(variants=True)) - set(shipped_generators())), nets) if models is None else []   # Fig. 4's variants
     main = ('deepsim', 'img_only')
     imgs = {p: held_out(p, 256 if p == 'fashion' else None) for p in ('fashion', 'photos') if pick(ms, p)}
     for p, y in imgs.items():
@@ -83,11 +84,11 @@ def draw_figures(models=None,        # generator files or `(G, cfg)` pairs (defa
         yield dict(key='fig3_fashion', title='Fig. 3 (fashion, fc6): loss ablation', fig=fig, numbers=t,
                    claim='Image loss alone: blurry; without the adversarial term: high-frequency artefacts; without the image term: like the full loss, with artefacts at the border.')
     for p, y in imgs.items():
-        m = pick(ms, p, main)
+        m = pick(ms + vs, p, main)
         if m:
             fig, t = preservation(m if optimise is None else with_optimisation(m, nets, **optimise), nets, y[:n])
             yield dict(key=f'fig4_{p}', title=f'Fig. 4 ({p}): position and colour preservation', fig=fig, numbers=t,
-                       claim='The reconstructions follow a shift of the input and keep its colours.')
+                       claim='The reconstructions follow a shift of the input and keep its colours.' + (' (Ours: with the shipped variants, trained with options that are not the paper\'s.)' if pick(vs, p, main) else ''))
     m = pick(ms, 'fashion', main)
     if m:
         y = imgs['fashion']

@@ -144,11 +144,12 @@ def read_manifest(d=WEIGHTS_DIR # the folder of the weights and their `manifest.
     return json.loads(f.read_text()) if f.exists() else {'generators': {}}
 
 def shipped_generators(preset:str|None=None, # photos, fashion or paper (None: every preset)
-                       d=WEIGHTS_DIR         # the folder of the weights and their `manifest.json`
+                       d=WEIGHTS_DIR,        # the folder of the weights and their `manifest.json`
+                       variants:bool=False   # also the variants: generators trained with an option that is not the paper's (their entry names it, `variant`)
                       ) -> list[Path]:
-    "The generator files listed in the manifest (of one `preset`, or all)."
+    "The generator files listed in the manifest (of one `preset`, or all); the paper's training only, unless `variants`."
     gens = read_manifest(d)['generators']
-    return [Path(d)/f for f, m in sorted(gens.items()) if preset is None or m['preset'] == preset]
+    return [Path(d)/f for f, m in sorted(gens.items()) if (preset is None or m['preset'] == preset) and (variants or not m.get('variant'))]
 
 def metrics_table(models,                # generator files, or `(G, cfg)` pairs already loaded (`load_generator`), or both
                   images:dict|None=None, # preset -> held-out batch (computed when missing)

@@ -27,15 +27,16 @@ LOSS_NAMES = {'deepsim': 'DeepSiM', 'no_adv': 'no adversarial', 'no_img': 'no im
 # %% ../nbs/07a_reconstructions.ipynb #739303fd
 def paper_order(cfg # a `DeepSiMConfig`
                ) -> tuple:
-    "A sort key for a generator's config: the layer in the paper's order (pool5 to fc8), then the loss in `LOSS_PRESETS`' order."
+    "A sort key for a generator's config: the layer in the paper's order (pool5 to fc8), then the loss in `LOSS_PRESETS`' order, then the paper's training before its variants (`model_label`)."
     idx = lambda seq, v: seq.index(v) if v in seq else len(seq)
-    return (idx(LAYER_ROLES, cfg.layer), idx(list(LOSS_PRESETS), cfg.loss), cfg.layer, cfg.loss)
+    return (idx(LAYER_ROLES, cfg.layer), idx(list(LOSS_PRESETS), cfg.loss), cfg.layer, cfg.loss, getattr(cfg, 'comp_flip', False), getattr(cfg, 'shift', 0))
 
 # %% ../nbs/07a_reconstructions.ipynb #0a2a079a
 def model_label(cfg # a `DeepSiMConfig`
                ) -> str:
-    "A short label for a generator: its layer role and its loss, e.g. 'fc6 DeepSiM'."
-    return f"{cfg.layer} {LOSS_NAMES.get(cfg.loss, cfg.loss)}"
+    "A short label for a generator: its layer role and its loss, e.g. 'fc6 DeepSiM', then the training options that are not the paper's ('pool5 DeepSiM, shift 4, flipped comparator')."
+    extra = ([f"shift {cfg.shift}"] if getattr(cfg, 'shift', 0) else []) + (['flipped comparator'] if getattr(cfg, 'comp_flip', False) else [])
+    return ', '.join([f"{cfg.layer} {LOSS_NAMES.get(cfg.loss, cfg.loss)}", *extra])
 
 # %% ../nbs/07a_reconstructions.ipynb #56cb2c37
 def load_models(models,              # generator files, or `(G, cfg)` pairs, or a dict of either (`labelled`)
@@ -79,11 +80,12 @@ def pick(models,             # `(G, cfg)` pairs (or a dict of them)
 def shipped_models(preset:str,                      # 'fashion' or 'photos'
                    nets:dict|None=None,             # networks by name, shared (filled as needed)
                    losses=('deepsim', 'img_only'),  # which losses to keep, in this order
-                   layers=LAYER_ROLES               # which layer roles to keep, in this order
+                   layers=LAYER_ROLES,              # which layer roles to keep, in this order
+                   variants:bool=False              # also the variants (`shipped_generators`), each after the model it varies
                   ) -> dict:
     "The shipped generators of `preset` whose files are present, `pick`ed by loss and layer (only those files are loaded)."
     man = read_manifest()['generators']
-    files = [p for p in shipped_generators(preset) if p.exists() and man[p.name]['loss'] in losses and man[p.name]['layer'] in layers]
+    files = [p for p in shipped_generators(preset, variants=variants) if p.exists() and man[p.name]['loss'] in losses and man[p.name]['layer'] in layers]
     return pick(load_models(files, nets), preset, losses, layers)
 
 # %% ../nbs/07a_reconstructions.ipynb #f1498d71

@@ -2,7 +2,9 @@
 
     python tools/ship.py runs/trained/* --commit HASH --machine "one NVIDIA H200, 16 cores; 12 runs side by side under MPS"
 
-For each run folder it copies `generator.pth` (already fp16) to `deepsim/weights/<preset>-<layer>-<loss>.pth`, and
+For each run folder it copies `generator.pth` (already fp16) to `deepsim/weights/<preset>-<layer>-<loss>.pth` (with
+`--variant NAME`, a run trained with an option that is not the paper's: `<preset>-<layer>-<loss>-NAME.pth`, its entry
+marked `variant`, which `shipped_generators` leaves out unless asked), and
 records in the manifest the exact command that trained it (and the batch command that ran it, `tools/gpu_train.sh`), the commit of the code, the data, the iterations, the
 device, the training time and its metrics on the held-out data that `deepsim.metrics` defines (the same data the
 manifest test in `06_metrics` uses: all held-out photo crops; the first 256 Fashion-MNIST test images).
@@ -49,6 +51,7 @@ if __name__ == '__main__':
     ap.add_argument('--command', default='deepsim_train --preset {preset} --layer {layer} --loss {loss}{config} --iters {iters} --save_every 2000 --out runs/trained/{run}')
     ap.add_argument('--batch', default='OUT=runs/gpu-out MINUTES=7 DEADLINE=530 bash tools/gpu_train.sh',
                     help='the command that ran all the runs together (each stopped by its time budget or its iteration cap)')
+    ap.add_argument('--variant', help="the runs are variants, trained with an option that is not the paper's: their files and entries are named after it")
     ap.add_argument('--machine', default=f"{platform.machine()}, {torch.get_num_threads()} threads")
     a = ap.parse_args()
     man = read_manifest(); man.setdefault('generators', {})
@@ -57,7 +60,7 @@ if __name__ == '__main__':
         run = Path(run); g = load_checkpoint(run/'generator.pth')   # weights_only: a file that would run code is refused
         c = g['config']
         if c.get('mode', 'invert') != 'invert': ship_autoencoder(run, g, man, a); continue
-        name = f"{c['preset']}-{c['layer']}-{c['loss']}.pth"
+        name = f"{c['preset']}-{c['layer']}-{c['loss']}{'-' + a.variant if a.variant else ''}.pth"
         shutil.copy(run/'generator.pth', WEIGHTS_DIR/name)
         p = c['preset']
         if p not in imgs: imgs[p] = held_out(p, 256 if p == 'fashion' else None)
@@ -66,6 +69,6 @@ if __name__ == '__main__':
             command=a.command.format(preset=p, layer=c['layer'], loss=c['loss'], config=config_option(c), iters=int(g['it']), run=run.name), batch_command=a.batch,
             commit=a.commit, data=DATA.get(p, p), iterations=g['it'], batch_size=c['bs'], device=g['info'].get('device'),
             machine=a.machine, train_seconds=g['info'].get('seconds_this_session'),
-            weights=g['weights'], metrics={k: m[k] for k in ('img_err', 'feat_err', 'psnr', 'ssim', 'top1', 'top5', 'sharp', 'colour', 'lp_psnr') if k in m})
+            **({'variant': a.variant} if a.variant else {}), weights=g['weights'], metrics={k: m[k] for k in ('img_err', 'feat_err', 'psnr', 'ssim', 'top1', 'top5', 'sharp', 'colour', 'lp_psnr') if k in m})
         print(name, man['generators'][name]['iterations'], man['generators'][name]['metrics'])
     (WEIGHTS_DIR/'manifest.json').write_text(json.dumps(man, indent=1) + '\n')
