@@ -81,7 +81,7 @@ def reencoding(models,          # label -> `(G, cfg)` (`labelled`, `shipped_mode
     models = labelled(models, nets)   # generator files or `(G, cfg)` pairs too
     t, kept = reencoding_distances(models, nets, y, max(iterations), keep=show + 1)
     rows = [[y[show]]*len(models)] + [[kept[m][k-1][show] for m in models] for k in iterations]
-    fig = image_grid(rows, ['original', *[f"iteration {k}" for k in iterations]], list(models), size=size)
+    fig = image_grid(rows, ['original', *[f"iteration {k}" for k in iterations]], [l.replace(' ', '\n', 1) for l in models], size=size)   # 'pool5\nDeepSiM': titles fit a column
     return fig, t
 
 def plot_drift(t:pd.DataFrame, # `reencoding_distances`'s table
