@@ -9,7 +9,7 @@ import torch, numpy as np
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['best_device', 'amp_dtype', 'amp_context', 'memory_format', 'to_numpy_image', 'image_grid']
+__all__ = ['best_device', 'amp_dtype', 'amp_context', 'memory_format', 'to_numpy_image', 'image_grid', 'two_lines']
 
 # %% ../nbs/00_core.ipynb #4d4c8479
 def best_device(device=None    # a device, a string like 'cuda:1', or None for the best available
@@ -67,3 +67,9 @@ def image_grid(rows:list,          # a list of image batches `(N,3,H,W)` in [0,1
     if title: fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/00_core.ipynb #0a5947c6
+def two_lines(label:str # a model's label, e.g. 'pool5 image loss'
+             ) -> str:
+    "`label` with its first word (the layer) on a line of its own, so that it fits a row label or a column title of `image_grid`."
+    return label.replace(' ', '\n', 1)

@@ -10,7 +10,7 @@ from typing import NamedTuple
 import torch, pandas as pd
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
-from .core import image_grid
+from .core import image_grid, two_lines
 from .nets import FeatureNet, feature_net, imagenet_classes
 from .train import DeepSiMConfig, held_out
 from .metrics import reconstruct, evaluate, normalised_error, timed_reconstruct
@@ -160,7 +160,7 @@ def fig_optimisation(models,               # generator files, `(G, cfg)` pairs o
         enc = nets[cfg.encoder]
         with torch.no_grad(): target = enc(y, cfg.layer_name)
         for method, c, rec, m in results:
-            rows.append(rec[idx]); labels.append(f"{layer}\n{method}")
+            rows.append(rec[idx]); labels.append(two_lines(f"{layer} {method}"))
             with torch.no_grad(): enc_err = normalised_error(enc(rec, cfg.layer_name), target)
             numbers.append(dict(preset=c.preset, layer=layer, method=method, n=len(y), enc_err=round(enc_err, 4), **m))
     return image_grid(rows, labels, size=size, title=title), pd.DataFrame(numbers)

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 from ipywidgets import IntSlider, VBox
 from skimage.registration import phase_cross_correlation
 from torchvision.transforms.functional import adjust_brightness, adjust_gamma
-from .core import image_grid
+from .core import image_grid, two_lines
 from .metrics import reconstruct
 from .reconstructions import figure_view, labelled
 
@@ -94,7 +94,7 @@ def preservation(models,          # label -> `(G, cfg)` (`labelled`, `shipped_mo
             s = measure_shift(rec[k], rec['centre'])
             shift_rows.append(dict(model=label, move=k, applied=o, measured=tuple(s.mean(0).round(2).tolist()),
                                    err_px=round(float(np.abs(s.mean(0) - o).max()), 2), within_1px=round(float((np.abs(s - o).max(1) <= 1).mean()), 3)))
-    fig = image_grid(rows, ['input', *(l.replace(' ', '\n', 1) for l in models)], list(inputs), size=size)   # 'fc6\nDeepSiM': labels fit a row
+    fig = image_grid(rows, ['input', *map(two_lines, models)], list(inputs), size=size)
     return fig, {'shift': pd.DataFrame(shift_rows), 'colour': pd.DataFrame(colour_rows)}
 
 # %% ../nbs/07c_preservation.ipynb #cb3f7e88

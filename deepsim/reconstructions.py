@@ -8,7 +8,7 @@ import html, io
 import torch, torch.nn as nn, pandas as pd
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
-from .core import image_grid
+from .core import image_grid, two_lines
 from .nets import feature_net
 from .models import Discriminator
 from .losses import LOSS_PRESETS
@@ -17,19 +17,12 @@ from .metrics import reconstruct, timed_reconstruct, evaluate, shipped_generator
 from .train import held_out
 
 # %% auto #0
-__all__ = ['LOSS_NAMES', 'paper_order', 'model_label', 'load_models', 'labelled', 'pick', 'shipped_models', 'fig_reconstructions',
+__all__ = ['LOSS_NAMES', 'model_label', 'paper_order', 'load_models', 'labelled', 'pick', 'shipped_models', 'fig_reconstructions',
            'loss_terms', 'fig_ablation', 'discriminator_table', 'figure_png', 'figure_view', 'reconstructions_widget',
            'ablation_widget']
 
 # %% ../nbs/07a_reconstructions.ipynb #beed928c
 LOSS_NAMES = {'deepsim': 'DeepSiM', 'no_adv': 'no adversarial', 'no_img': 'no image', 'img_only': 'image loss', 'feat_only': 'feature only'}
-
-# %% ../nbs/07a_reconstructions.ipynb #739303fd
-def paper_order(cfg # a `DeepSiMConfig`
-               ) -> tuple:
-    "A sort key for a generator's config: the layer in the paper's order (pool5 to fc8), then the loss in `LOSS_PRESETS`' order, then the paper's training before its variants (`model_label`)."
-    idx = lambda seq, v: seq.index(v) if v in seq else len(seq)
-    return (idx(LAYER_ROLES, cfg.layer), idx(list(LOSS_PRESETS), cfg.loss), cfg.layer, cfg.loss, getattr(cfg, 'comp_flip', False), getattr(cfg, 'shift', 0))
 
 # %% ../nbs/07a_reconstructions.ipynb #0a2a079a
 def model_label(cfg # a `DeepSiMConfig`
@@ -37,6 +30,13 @@ def model_label(cfg # a `DeepSiMConfig`
     "A short label for a generator: its layer role and its loss, e.g. 'fc6 DeepSiM', then the training options that are not the paper's ('pool5 DeepSiM, shift 4, flipped comparator')."
     extra = ([f"shift {cfg.shift}"] if getattr(cfg, 'shift', 0) else []) + (['flipped comparator'] if getattr(cfg, 'comp_flip', False) else [])
     return ', '.join([f"{cfg.layer} {LOSS_NAMES.get(cfg.loss, cfg.loss)}", *extra])
+
+# %% ../nbs/07a_reconstructions.ipynb #739303fd
+def paper_order(cfg # a `DeepSiMConfig`
+               ) -> tuple:
+    "A sort key for a generator's config: the layer in the paper's order (pool5 to fc8), then the loss in `LOSS_PRESETS`' order, then the paper's training before its variants (their `model_label` adds their options)."
+    idx = lambda seq, v: seq.index(v) if v in seq else len(seq)
+    return (idx(LAYER_ROLES, cfg.layer), idx(list(LOSS_PRESETS), cfg.loss), cfg.layer, cfg.loss, model_label(cfg))
 
 # %% ../nbs/07a_reconstructions.ipynb #56cb2c37
 def load_models(models,              # generator files, or `(G, cfg)` pairs, or a dict of either (`labelled`)
@@ -104,7 +104,7 @@ def fig_reconstructions(models,               # generator files or `(G, cfg)` pa
     rows, labels, numbers = [images[idx]], ['input'], []
     for G, cfg in pairs:
         rec, t = timed_reconstruct(G, cfg, images, nets) if timed else (reconstruct(G, cfg, images, nets), None)
-        rows.append(rec[idx]); labels.append(f"{cfg.layer}\n{LOSS_NAMES.get(cfg.loss, cfg.loss)}")
+        rows.append(rec[idx]); labels.append(two_lines(model_label(cfg)))
         numbers.append(dict(preset=cfg.preset, layer=cfg.layer, loss=cfg.loss, n=len(images), **evaluate(G, cfg, images, nets, recon=rec),
                             **({'seconds_per_image': round(t, 5)} if timed else {})))
     return image_grid(rows, labels, size=size, title=title), pd.DataFrame(numbers)

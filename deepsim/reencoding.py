@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from ipywidgets import IntSlider, VBox
-from .core import image_grid
+from .core import image_grid, two_lines
 from .metrics import reconstruct, normalised_error, mean_pairwise_distance
 from .reconstructions import figure_view, labelled
 
@@ -81,7 +81,7 @@ def reencoding(models,          # label -> `(G, cfg)` (`labelled`, `shipped_mode
     models = labelled(models, nets)   # generator files or `(G, cfg)` pairs too
     t, kept = reencoding_distances(models, nets, y, max(iterations), keep=show + 1)
     rows = [[y[show]]*len(models)] + [[kept[m][k-1][show] for m in models] for k in iterations]
-    fig = image_grid(rows, ['original', *[f"iteration {k}" for k in iterations]], [l.replace(' ', '\n', 1) for l in models], size=size)   # 'pool5\nDeepSiM': titles fit a column
+    fig = image_grid(rows, ['original', *[f"iteration {k}" for k in iterations]], list(map(two_lines, models)), size=size)
     return fig, t
 
 def plot_drift(t:pd.DataFrame, # `reencoding_distances`'s table
