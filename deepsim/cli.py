@@ -192,6 +192,7 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
                   seed:int=None,      # the random seed (default: 0)
                   bs:int=None,        # the batch size (default: the preset's)
                   resume:bool=False,  # continue the run in --out, with the settings saved in its checkpoint
+                  init:str=None,      # start this new run from another run's checkpoint (its weights, optimisers, iteration count and log) under this run's settings: fine-tuning, e.g. --config backdrop=photo
                   save_every:int=500, # write the checkpoint every this many iterations, and at the end
                   convert:bool=False, # photos: convert greyscale, RGBA and 16-bit photos to RGB instead of leaving them out
                   config:str=None,    # other settings of the run, e.g. "r_resume_d=0.2 lam_adv=300" (fields of DeepSiMConfig)
@@ -204,10 +205,12 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     if bs is not None and bs < 1: raise UsageError(f"--bs must be at least 1, got {bs}")
     if save_every < 1: raise UsageError(f"--save_every must be at least 1, got {save_every}")
     if data is not None and not Path(data).is_dir(): raise UsageError(f"--data {data}: no such folder")
+    if init is not None and resume: raise UsageError("--init starts a new run from a checkpoint and --resume continues the run in --out: give one")
+    if init is not None and not Path(init).is_file(): raise UsageError(f"--init {init}: no such checkpoint")
     if nproc < 1 or (bs or nproc) % nproc: raise UsageError(f"--nproc must be at least 1 and divide --bs, got --nproc {nproc}" + (f" --bs {bs}" if bs else ''))
     if nproc > 1 and 'LOCAL_RANK' not in os.environ:   # not yet under torchrun: run this command again on nproc processes
         raise SystemExit(subprocess.run(torchrun_command(nproc, preset=preset, layer=layer, loss=loss, data=data, out=out, iters=iters, minutes=minutes, device=device,
-                                                         seed=seed, bs=bs, resume=resume, save_every=save_every, convert=convert, config=config)).returncode)
+                                                         seed=seed, bs=bs, resume=resume, init=init, save_every=save_every, convert=convert, config=config)).returncode)
     import torch   # slow imports (seconds): after --help and the checks above
     from fastai.torch_core import set_seed
     from deepsim.train import preset_dls, deepsim_learner, fit_iters, export_generator, atomic_save, init_distributed, dist_world
@@ -222,12 +225,15 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     if convert and cfg.preset != 'photos': raise UsageError(f"--convert is for the photos preset's photo folders, not {cfg.preset}")
     if cfg.preset == 'paper' and data is None: raise UsageError("the paper preset trains on ImageNet: give its folder (with train/ and val/) as --data")
     out.mkdir(parents=True, exist_ok=True)
-    if not resume and rank == 0: opts.write_text(json.dumps(dict(data=data and str(Path(data).resolve()), convert=convert)) + '\n')
+    if not resume and rank == 0: opts.write_text(json.dumps(dict(data=data and str(Path(data).resolve()), convert=convert, **({'init': str(Path(init).resolve())} if init else {}))) + '\n')
     set_seed(cfg.seed)
     if dev.type == 'cuda': torch.backends.cudnn.benchmark = True   # fixed shapes: let cuDNN pick its fastest convolutions
     dls = preset_dls(cfg, data, device=dev, **({'convert': True} if convert else {}))
     make = deepsim_learner if cfg.mode == 'invert' else vae_learner   # --config mode=vae or mode=ae: the same Learner, with the VAE's model and callbacks
-    learn = make(cfg, dls, ckpt=ck, resume=ck if resume else None, save_every=save_every, **({'progress': 'lines'} if rank else {}))   # rank 0 shows progress
+    learn = make(cfg, dls, ckpt=ck, resume=ck if resume else None, init=init, save_every=save_every, **({'progress': 'lines'} if rank else {}))   # rank 0 shows progress
+    if init and rank == 0:
+        from deepsim.train import config_changes, load_checkpoint
+        print(f"from {init} at iteration {len(learn.recorder.terms)}; changed: {config_changes(load_checkpoint(init)['config'], cfg) or 'nothing'}", flush=True)
     t = time.perf_counter()
     def stop(sig, frame):   # first Ctrl-C (or a scheduler's SIGTERM): finish this iteration, save, stop; a second Ctrl-C interrupts at once
         print(f"\n{signal.Signals(sig).name}: stopping after this iteration (Ctrl-C again to abort without saving)", flush=True)

@@ -8,7 +8,7 @@ import csv, fnmatch, functools, gzip, hashlib, importlib.util, io, math, os, ran
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np, torch, torch.nn as nn, torchvision
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from fastcore.basics import listify
 from fastai.data.core import DataLoaders
 from fastai.data.block import DataBlock, CategoryBlock
@@ -62,9 +62,10 @@ def _is_16bit(im): return im.mode in ('I', 'F') or im.mode.startswith('I;16') or
 
 def read_image(path,             # an image file
                min_size:int=0,   # the shorter side must be at least this (the crop size)
-               convert:bool=False # convert greyscale, RGBA and 16-bit images to 8-bit RGB instead of refusing them
+               convert:bool=False, # convert greyscale, RGBA and 16-bit images to 8-bit RGB instead of refusing them
+               alpha:bool=False   # keep a transparent image's alpha channel: an RGBA cut-out, for `crop_dls` to put on a backdrop
               ) -> Image.Image:
-    "Read `path` as an 8-bit RGB PIL image, or raise a `BadImageError` that names the file and the problem."
+    "Read `path` as an 8-bit RGB PIL image (RGBA: a cut-out, with `alpha`), or raise a `BadImageError` that names the file and the problem."
     path = Path(path)
     if not path.is_file(): raise BadImageError(path, "no such file")
     try:
@@ -78,12 +79,13 @@ def read_image(path,             # an image file
     if im.mode in ('L', '1', 'LA', 'I', 'F'):
         if not convert: raise BadImageError(path, f"is greyscale (mode {im.mode}); deepsim needs colour photos (convert=True replicates the grey channel)")
     elif im.mode in ('RGBA', 'PA') or 'transparency' in im.info:
-        if not convert: raise BadImageError(path, f"has an alpha channel (mode {im.mode}); pass convert=True to composite it on white")
-        rgba = im.convert('RGBA'); bg = Image.new('RGBA', rgba.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(bg, rgba)
+        rgba = im.convert('RGBA')
+        if alpha: im = rgba if rgba.getchannel('A').getextrema()[0] < 255 else rgba.convert('RGB')   # a cut-out, or opaque after all
+        elif not convert: raise BadImageError(path, f"has an alpha channel (mode {im.mode}); pass convert=True to composite it on white")
+        else: im = Image.alpha_composite(Image.new('RGBA', rgba.size, (255, 255, 255, 255)), rgba)
     elif im.mode not in ('RGB', 'P', 'CMYK', 'YCbCr'):
         if not convert: raise BadImageError(path, f"has an unsupported mode {im.mode}; pass convert=True to convert it to RGB")
-    im = im.convert('RGB')
+    if not (alpha and im.mode == 'RGBA'): im = im.convert('RGB')
     if min(im.size) < min_size:
         raise BadImageError(path, f"is {im.size[0]}x{im.size[1]}, smaller than the crop size {min_size}")
     return im
@@ -282,10 +284,6 @@ def _one_per_wallpaper(files:list[Path]) -> list[Path]:
         if key not in best or area > best[key][0]: best[key] = (area, f)
     return sorted(f for _, f in best.values())
 
-def _on_white(im:Image.Image) -> Image.Image:
-    "`im` as RGB, transparency composited on white."
-    return Image.alpha_composite(Image.new('RGBA', im.size, (255, 255, 255, 255)), im.convert('RGBA')).convert('RGB')
-
 def gather_corpus(dest=None,          # the corpus folder (default: `$DEEPSIM_PHOTOS` or ~/.cache/deepsim/photos)
                   max_size:int=256,   # the shorter side of each saved photo is at most this
                   packages=None,      # the packages to gather (default: all of `CORPUS_SOURCES`)
@@ -324,12 +322,13 @@ def gather_corpus(dest=None,          # the corpus folder (default: `$DEEPSIM_PH
             try: im = Image.open(f); im.load(); im = im.convert('RGBA')
             except (UnidentifiedImageError, OSError, ValueError): continue
             if not is_photo(im): continue              # judged on the opaque part only
-            im = _on_white(im)
+            cutout = im.getchannel('A').getextrema()[0] < 255
+            if not cutout: im = im.convert('RGB')
             if min(im.size) > max_size:
                 r = max_size/min(im.size); im = im.resize((max(1, round(im.width*r)), max(1, round(im.height*r))), Image.LANCZOS)
             stem = rel.parts[0] if len(rel.parts) > 2 and 'contents' in rel.parts else '_'.join(rel.with_suffix('').parts)
-            out = dest/p/f"{stem}.jpg"; out.parent.mkdir(parents=True, exist_ok=True)
-            im.save(out, quality=90)
+            out = dest/p/f"{stem}.{'png' if cutout else 'jpg'}"; out.parent.mkdir(parents=True, exist_ok=True)
+            im.save(out, **({} if cutout else dict(quality=90)))
             rows.append(dict(file=str(out.relative_to(dest)), package=p, licence=lic, source=source, width=im.width, height=im.height))
             kept += 1
         counts[p] = (kept, len(items))
@@ -348,7 +347,7 @@ class Crop(NamedTuple):
     box: tuple|None = None
 
 @functools.lru_cache(maxsize=2048)
-def _cached_image(path:str, min_size:int, convert:bool) -> Image.Image: return read_image(path, min_size, convert)
+def _cached_image(path:str, min_size:int, convert:bool, alpha:bool=False) -> Image.Image: return read_image(path, min_size, convert, alpha)
 
 def fixed_crops(path, n:int, min_scale:float=0.35, seed:int=0) -> list[Crop]:
     "`n` square crop boxes of `path`, the same for the same `seed`, each covering `min_scale`..1 of the shorter side (by area)."
@@ -370,19 +369,28 @@ def crop_dls(train_paths, valid_paths,
              train_crops:int=256,    # random crops per training photo in one epoch
              valid_crops:int=8,      # fixed crops per held-out photo
              seed:int=0,             # seed of the fixed held-out crops
-             convert:bool=False,     # convert greyscale/RGBA/16-bit photos instead of refusing them
+             convert:bool=False,     # convert greyscale/16-bit photos (and transparent held-out ones) instead of refusing them
+             backdrop:str='white',   # what shows through a transparent training photo (a cut-out): 'white', or 'photo': a random crop of a random opaque training photo, drawn each time
              device=None, num_workers:int=0, **kwargs):
     "fastai `DataLoaders` of random training crops and fixed held-out crops, as `[0,1]` RGB batches."
     if not 8 <= size <= 512: raise ValueError(f"size must be within 8..512 pixels, got {size}")
-    read = lambda p, m, c: _cached_image(str(p), m, c)     # decoded once: the check fills the cache training reads from
+    if backdrop not in ('white', 'photo'): raise ValueError(f"backdrop must be 'white' or 'photo', got {backdrop!r}")
+    read = lambda p, m, c: _cached_image(str(p), m, c, True)   # decoded once: the check fills the cache training reads from
     train_paths, bad_t = check_images(train_paths, size, convert, reader=read)
-    valid_paths, bad_v = check_images(valid_paths, size, convert, reader=read)
+    valid_paths, bad_v = check_images(valid_paths, size, convert, reader=lambda p, m, c: _cached_image(str(p), m, c))
     if not train_paths: raise ValueError("no usable training photos" + ''.join(f"\n  {e}" for e in bad_t))
+    opaque = [p for p in train_paths if read(p, size, convert).mode == 'RGB']
+    if backdrop == 'photo' and not opaque: raise ValueError("backdrop='photo' needs opaque training photos to put the cut-outs on; there are none")
     items = [Crop(p) for p in train_paths for _ in range(train_crops)]
     items += [c for p in valid_paths for c in fixed_crops(p, valid_crops, min_scale, seed)]
     def get_x(c:Crop):
-        im = _cached_image(str(c.path), size, convert)
-        return im if c.box is None else im.crop(c.box)
+        if c.box is not None: return _cached_image(str(c.path), size, convert).crop(c.box)
+        im = read(c.path, size, convert)
+        if im.mode == 'RGB': return im
+        bg = (Image.new('RGB', im.size, 'white') if backdrop == 'white' else   # `random`: seeded by the training, as the other augmentation
+              ImageOps.fit(read(random.choice(opaque), size, convert), im.size, centering=(random.random(), random.random())))
+        bg.paste(im, mask=im.getchannel('A'))
+        return bg
     tfms = [RandomResizedCrop(size, min_scale=min_scale, ratio=(1, 1), val_xtra=0.)]
     if flip: tfms.append(FlipItem(0.5))
     dblock = DataBlock(blocks=(ImageBlock,), get_x=get_x, splitter=FuncSplitter(lambda c: c.box is not None),

@@ -28,13 +28,13 @@ from .losses import DeepSiMLoss, LossWeights, loss_weights, disc_losses, euclide
 
 # %% auto #0
 __all__ = ['LAYER_ROLES', 'PRESETS', 'V1_GLOBALS', 'FLIPS', 'DeepSiMConfig', 'preset_config', 'check_role', 'next_state',
-           'DiskFull', 'atomic_save', 'load_checkpoint', 'ConfigMismatch', 'check_config', 'ExactResume',
-           'EncodeFeatures', 'FlipComparator', 'DiscriminatorStep', 'PaperRule', 'summary', 'RecordTerms', 'TermMetric',
-           'ProgressLines', 'NonFiniteLoss', 'StopOnNonFinite', 'plain_random_states', 'random_states',
-           'plain_opt_state', 'run_state', 'SaveCheckpoint', 'RunLimits', 'feature_shape', 'calibrate_feat_weight',
-           'deepsim_learner', 'load_state', 'fit_iters', 'dist_world', 'any_rank', 'ShardDL', 'init_distributed',
-           'DistributedRun', 'preset_dls', 'stored_config', 'export_generator', 'load_generator', 'held_out',
-           'reference_loop']
+           'DiskFull', 'atomic_save', 'load_checkpoint', 'ConfigMismatch', 'config_changes', 'check_config',
+           'ExactResume', 'EncodeFeatures', 'FlipComparator', 'DiscriminatorStep', 'PaperRule', 'summary',
+           'RecordTerms', 'TermMetric', 'ProgressLines', 'NonFiniteLoss', 'StopOnNonFinite', 'plain_random_states',
+           'random_states', 'plain_opt_state', 'run_state', 'SaveCheckpoint', 'RunLimits', 'feature_shape',
+           'calibrate_feat_weight', 'deepsim_learner', 'load_state', 'fit_iters', 'dist_world', 'any_rank', 'ShardDL',
+           'init_distributed', 'DistributedRun', 'preset_dls', 'stored_config', 'export_generator', 'load_generator',
+           'held_out', 'reference_loop']
 
 # %% ../nbs/05_train.ipynb #ad2d41fb
 LAYER_ROLES = ('pool5', 'fc6', 'fc7', 'fc8')
@@ -48,6 +48,7 @@ class DeepSiMConfig:
     size:int = 64                  # image size
     channels:int = 3               # what the generator draws: 3 (colour) or 1 (greyscale data, repeated to RGB)
     shift:int = 0                  # fashion: move each training image by up to this many pixels (its garments are all centred; the paper's random crops move objects)
+    backdrop:str = 'white'         # photos: what shows through a cut-out (a transparent corpus photo): 'white', or 'photo': random crops of the opaque photos (`crop_dls`); not the paper's
     encoder:str = 'lite0'          # the network whose features are inverted
     comparator:str = 'lite0'       # the comparator network
     comp_layer:str = 'block5'      # its layer
@@ -90,7 +91,8 @@ PRESETS = {
     'paper':   dict(size=227, encoder='caffenet', comparator='caffenet', comp_layer='pool5', bs=64,
                     roles=dict(pool5='pool5', fc6='fc6', fc7='fc7', fc8='fc8')),
     'photos':  dict(size=64, encoder='lite0', comparator='lite0', comp_layer='block5', bs=64, gen_width=1/4, disc_width=1/4,
-                    feat_ratio=1., r_resume_d=0.2, img_weight_size=227, roles=dict(pool5='block5', fc6='pool', fc7='pool', fc8='logits')),
+                    feat_ratio=1., r_resume_d=0.2, img_weight_size=227, backdrop='photo',
+                    roles=dict(pool5='block5', fc6='pool', fc7='pool', fc8='logits')),
     'fashion': dict(size=32, channels=1, encoder='fashionnet', comparator='fashionnet', comp_layer='pool5', bs=64, gen_width=1/8, disc_width=1/4,
                     feat_ratio=10., lam_adv=300., r_resume_d=0.2, img_weight_size=227, roles=dict(pool5='pool5', fc6='fc6', fc7='fc7', fc8='fc8')),
 }
@@ -166,15 +168,21 @@ def load_checkpoint(path # a checkpoint or an exported generator file
 # %% ../nbs/05_train.ipynb #1c90b056
 class ConfigMismatch(ValueError): "A checkpoint made under another configuration than the run's."
 
+def config_changes(saved:dict,       # a checkpoint's configuration, as a dict
+                   cfg:DeepSiMConfig  # the run's configuration
+                  ) -> str:
+    "The fields in which `cfg` differs from the checkpoint's configuration `saved`, one `name: checkpoint a, now b` each ('' if none)."
+    now, default = asdict(cfg), asdict(DeepSiMConfig())   # a field newer than the checkpoint counts as its default
+    saved = {**{k: v for k, v in default.items() if k not in saved}, **saved}
+    diff = {k: (saved.get(k), now[k]) for k in now if json.dumps(saved.get(k), default=str) != json.dumps(now[k], default=str)}
+    return ', '.join(f"{k}: checkpoint {a!r}, now {b!r}" for k, (a, b) in diff.items())
+
 def check_config(saved:dict,         # the checkpoint's configuration, as a dict
                  cfg:DeepSiMConfig,   # the run's configuration
                  path                 # the checkpoint's file, for the message
                 ):
     "An error listing the fields in which checkpoint `path` was made under another configuration."
-    now, default = asdict(cfg), asdict(DeepSiMConfig())   # a field newer than the checkpoint counts as its default
-    saved = {**{k: v for k, v in default.items() if k not in saved}, **saved}
-    diff = {k: (saved.get(k), now[k]) for k in now if json.dumps(saved.get(k), default=str) != json.dumps(now[k], default=str)}
-    if diff: raise ConfigMismatch(f"{path} was made with another configuration: " + ', '.join(f"{k}: checkpoint {a!r}, now {b!r}" for k, (a, b) in diff.items()))
+    if diff := config_changes(saved, cfg): raise ConfigMismatch(f"{path} was made with another configuration: {diff}")
 
 # %% ../nbs/05_train.ipynb #6b2ea02b
 class ExactResume(Callback):
@@ -495,7 +503,8 @@ def calibrate_feat_weight(comparator:FeatureNet, # the comparator C
 def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
                     dls,                # DataLoaders of `[0,1]` images
                     ckpt=None,          # checkpoint file to write (None: none)
-                    resume=None,        # checkpoint file to continue from
+                    resume=None,        # checkpoint file to continue from, made under the same configuration
+                    init=None,          # or a checkpoint to start from under `cfg`, which may change its settings but not its models' shapes (fine-tuning, e.g. on other data): its weights, optimisers, loss weights, iteration count and log
                     nets:dict|None=None,# name -> FeatureNet, to reuse networks already loaded
                     pretrained:bool=True, # trained weights for the networks not in `nets` (False: random initialisation)
                     save_every:int=500, # checkpoint every this many iterations
@@ -519,9 +528,11 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
         inputs = EncodeFeatures(enc, cfg.layer_name)
     w = cfg.weights
     D = Discriminator(model.in_shape, cfg.size, cfg.disc_width) if w.adv else None   # D sees G's input with the images
-    state = load_checkpoint(resume) if resume else None
+    if resume and init: raise ValueError("give resume= (the same run) or init= (a new run from a checkpoint), not both")
+    state = load_checkpoint(resume or init) if resume or init else None
     if state is not None:
-        check_config(state['config'], cfg, resume); w = LossWeights(**state['weights'])
+        if resume: check_config(state['config'], cfg, resume)
+        w = LossWeights(**state['weights'])
     elif w.feat and cfg.lam_feat is None and cfg.feat_ratio is not None:
         w = LossWeights(feat=calibrate_feat_weight(comp, cfg.comp_layer, dls.train.one_batch()[0].cpu(), cfg.feat_ratio, w.img or 2e-6), adv=w.adv, img=w.img)
     loss = DeepSiMLoss(comp if w.feat else None, cfg.comp_layer if w.feat else None, D, w)
@@ -537,7 +548,11 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
     if progress == 'lines':
         if hasattr(learn, 'progress'): learn.remove_cb(learn.progress)
         learn.add_cb(ProgressLines(show_every or 100))
-    if state is not None: load_state(learn, state)
+    if state is not None:
+        try: load_state(learn, state)
+        except (RuntimeError, KeyError) as e:   # init=: weights of other shapes, or a D the checkpoint has not
+            if resume: raise
+            raise ConfigMismatch(f"{init}: its models do not fit this configuration ({config_changes(state['config'], cfg)}): {str(e).splitlines()[0]}") from None
     return learn
 
 # %% ../nbs/05_train.ipynb #88d66fc5
@@ -660,7 +675,8 @@ def preset_dls(cfg:DeepSiMConfig, # the run's configuration: its preset, size an
               ):
     "The training/held-out DataLoaders for `cfg.preset`."
     if cfg.shift and cfg.preset != 'fashion': raise ValueError(f"shift is for the fashion preset; the {cfg.preset} preset moves its images by random crops")
-    if cfg.preset == 'photos': return photo_dls(cfg.size, cfg.bs, extra=data, device=device, **kwargs)
+    if cfg.backdrop != 'white' and cfg.preset != 'photos': raise ValueError(f"backdrop is for the photos preset, whose corpus holds cut-outs; the {cfg.preset} preset has none")
+    if cfg.preset == 'photos': return photo_dls(cfg.size, cfg.bs, extra=data, backdrop=cfg.backdrop, device=device, **kwargs)
     if cfg.preset == 'fashion': return fashion_dls(cfg.size, cfg.bs, n_valid=n_valid, path=data, shift=cfg.shift, device=device, **kwargs)
     if cfg.preset == 'paper':
         if data is None: raise ValueError("the paper preset needs an ImageNet-style folder: data=PATH (with train/ and val/)")

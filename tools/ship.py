@@ -52,6 +52,7 @@ if __name__ == '__main__':
     ap.add_argument('--batch', default='OUT=runs/gpu-out MINUTES=7 DEADLINE=530 bash tools/gpu_train.sh',
                     help='the command that ran all the runs together (each stopped by its time budget or its iteration cap)')
     ap.add_argument('--variant', help="the runs are variants, trained with an option that is not the paper's: their files and entries are named after it")
+    ap.add_argument('--init_command', help='the command that trained the checkpoint these runs started from (deepsim_train --init)')
     ap.add_argument('--machine', default=f"{platform.machine()}, {torch.get_num_threads()} threads")
     a = ap.parse_args()
     man = read_manifest(); man.setdefault('generators', {})
@@ -69,6 +70,6 @@ if __name__ == '__main__':
             command=a.command.format(preset=p, layer=c['layer'], loss=c['loss'], config=config_option(c), iters=int(g['it']), run=run.name), batch_command=a.batch,
             commit=a.commit, data=DATA.get(p, p), iterations=g['it'], batch_size=c['bs'], device=g['info'].get('device'),
             machine=a.machine, train_seconds=g['info'].get('seconds_this_session'),
-            **({'variant': a.variant} if a.variant else {}), weights=g['weights'], metrics={k: m[k] for k in ('img_err', 'feat_err', 'psnr', 'ssim', 'top1', 'top5', 'sharp', 'colour', 'lp_psnr') if k in m})
+            **({'variant': a.variant} if a.variant else {}), **({'init_command': a.init_command} if a.init_command else {}), weights=g['weights'], metrics={k: m[k] for k in ('img_err', 'feat_err', 'psnr', 'ssim', 'top1', 'top5', 'sharp', 'colour', 'lp_psnr') if k in m})
         print(name, man['generators'][name]['iterations'], man['generators'][name]['metrics'])
     (WEIGHTS_DIR/'manifest.json').write_text(json.dumps(man, indent=1) + '\n')
