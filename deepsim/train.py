@@ -548,11 +548,12 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
     if progress == 'lines':
         if hasattr(learn, 'progress'): learn.remove_cb(learn.progress)
         learn.add_cb(ProgressLines(show_every or 100))
+    learn.init_changes = config_changes(state['config'], cfg) if init else None   # what an init= run changed: for the caller to report
     if state is not None:
         try: load_state(learn, state)
         except (RuntimeError, KeyError) as e:   # init=: weights of other shapes, or a D the checkpoint has not
             if resume: raise
-            raise ConfigMismatch(f"{init}: its models do not fit this configuration ({config_changes(state['config'], cfg)}): {str(e).splitlines()[0]}") from None
+            raise ConfigMismatch(f"{init}: its models do not fit this configuration ({learn.init_changes}): {str(e).splitlines()[0]}") from None
     return learn
 
 # %% ../nbs/05_train.ipynb #88d66fc5
