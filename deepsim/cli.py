@@ -192,7 +192,7 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
                   seed:int=None,      # the random seed (default: 0)
                   bs:int=None,        # the batch size (default: the preset's)
                   resume:bool=False,  # continue the run in --out, with the settings saved in its checkpoint
-                  init:str=None,      # start this new run from another run's checkpoint (its weights, optimisers, iteration count and log) under this run's settings: fine-tuning, e.g. --config backdrop=photo
+                  init:str=None,      # start this new run from another run's checkpoint (its weights, optimisers, iteration count and log) under this run's settings: fine-tuning, e.g. --config backdrop=photo; or from a generator file (G alone)
                   save_every:int=500, # write the checkpoint every this many iterations, and at the end
                   convert:bool=False, # photos: convert greyscale, RGBA and 16-bit photos to RGB instead of leaving them out
                   config:str=None,    # other settings of the run, e.g. "r_resume_d=0.2 lam_adv=300" (fields of DeepSiMConfig)
@@ -231,7 +231,8 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     dls = preset_dls(cfg, data, device=dev, **({'convert': True} if convert else {}))
     make = deepsim_learner if cfg.mode == 'invert' else vae_learner   # --config mode=vae or mode=ae: the same Learner, with the VAE's model and callbacks
     learn = make(cfg, dls, ckpt=ck, resume=ck if resume else None, init=init, save_every=save_every, **({'progress': 'lines'} if rank else {}))   # rank 0 shows progress
-    if init and rank == 0: print(f"from {init} at iteration {len(learn.recorder.terms)}; changed: {learn.init_changes or 'nothing'}", flush=True)
+    if init and rank == 0: print(f"from {init} at iteration {len(learn.recorder.terms)}" + (f" (its generator, of {learn.init_it} iterations: D, the optimisers and the count start afresh)" if learn.init_it != len(learn.recorder.terms) else '')
+                                 + f"; changed: {learn.init_changes or 'nothing'}", flush=True)
     t = time.perf_counter()
     def stop(sig, frame):   # first Ctrl-C (or a scheduler's SIGTERM): finish this iteration, save, stop; a second Ctrl-C interrupts at once
         print(f"\n{signal.Signals(sig).name}: stopping after this iteration (Ctrl-C again to abort without saving)", flush=True)

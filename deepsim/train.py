@@ -504,7 +504,7 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
                     dls,                # DataLoaders of `[0,1]` images
                     ckpt=None,          # checkpoint file to write (None: none)
                     resume=None,        # checkpoint file to continue from, made under the same configuration
-                    init=None,          # or a checkpoint to start from under `cfg`, which may change its settings but not its models' shapes (fine-tuning, e.g. on other data): its weights, optimisers, loss weights, iteration count and log
+                    init=None,          # or a checkpoint to start from under `cfg`, which may change its settings but not its models' shapes (fine-tuning, e.g. on other data): its weights, optimisers, loss weights, iteration count and log; or a generator file: G's and the loss weights only
                     nets:dict|None=None,# name -> FeatureNet, to reuse networks already loaded
                     pretrained:bool=True, # trained weights for the networks not in `nets` (False: random initialisation)
                     save_every:int=500, # checkpoint every this many iterations
@@ -549,6 +549,7 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
         if hasattr(learn, 'progress'): learn.remove_cb(learn.progress)
         learn.add_cb(ProgressLines(show_every or 100))
     learn.init_changes = config_changes(state['config'], cfg) if init else None   # what an init= run changed: for the caller to report
+    learn.init_it = state['it'] if init else None   # the iterations behind it (a generator file's do not count in this run's)
     if state is not None:
         try: load_state(learn, state)
         except (RuntimeError, KeyError) as e:   # init=: weights of other shapes, or a D the checkpoint has not
@@ -560,8 +561,9 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
 def load_state(learn:Learner, # a Learner made by `deepsim_learner`
                state:dict     # a checkpoint (`load_checkpoint`)
               ):
-    "Put a checkpoint's `run_state` into a Learner made by `deepsim_learner` under the same configuration."
-    learn.model.load_state_dict(state['g'])
+    "Put a checkpoint's `run_state` into a Learner made by `deepsim_learner` under the same configuration; of a generator file (no optimiser in it), G's weights alone."
+    learn.model.load_state_dict(state['g'])   # a generator file's fp16 weights are copied into G's fp32 ones
+    if 'g_opt' not in state: return   # a generator file: D, the optimisers, the rule and the count start afresh
     dev = learn.dls.device   # optimiser states go where the parameters will be (the networks move in before_fit)
     opt_state = lambda s: {**to_device(s, dev), 'hypers': L(s['hypers'])}   # fastai keeps its hyper-parameters in an `L`
     learn.create_opt(); learn.opt.load_state_dict(opt_state(state['g_opt']))
