@@ -231,7 +231,7 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     dls = preset_dls(cfg, data, device=dev, **({'convert': True} if convert else {}))
     make = deepsim_learner if cfg.mode == 'invert' else vae_learner   # --config mode=vae or mode=ae: the same Learner, with the VAE's model and callbacks
     learn = make(cfg, dls, ckpt=ck, resume=ck if resume else None, init=init, save_every=save_every, **({'progress': 'lines'} if rank else {}))   # rank 0 shows progress
-    if init and rank == 0: print(f"from {init} at iteration {len(learn.recorder.terms)}" + (f" (its generator, of {learn.init_it} iterations: D, the optimisers and the count start afresh)" if learn.init_it != len(learn.recorder.terms) else '')
+    if init and rank == 0: print(f"from {init} at iteration {len(learn.recorder.terms)}" + (f" (its generator, of {learn.init_it} iterations; the rest of the run starts afresh)" if learn.init_it != len(learn.recorder.terms) else '')
                                  + f"; changed: {learn.init_changes or 'nothing'}", flush=True)
     t = time.perf_counter()
     def stop(sig, frame):   # first Ctrl-C (or a scheduler's SIGTERM): finish this iteration, save, stop; a second Ctrl-C interrupts at once

@@ -62,6 +62,9 @@ if __name__ == '__main__':
         c = g['config']
         if c.get('mode', 'invert') != 'invert': ship_autoencoder(run, g, man, a); continue
         name = f"{c['preset']}-{c['layer']}-{c['loss']}{'-' + a.variant if a.variant else ''}.pth"
+        init = json.loads((run/'run.json').read_text()).get('init') if (run/'run.json').exists() else None
+        s0 = load_checkpoint(init) if init else None
+        init_it = s0['it'] if s0 is not None and 'hist' not in s0 else None   # from a generator file: its iterations came before this run's count
         shutil.copy(run/'generator.pth', WEIGHTS_DIR/name)
         p = c['preset']
         if p not in imgs: imgs[p] = held_out(p, 256 if p == 'fashion' else None)
@@ -70,6 +73,6 @@ if __name__ == '__main__':
             command=a.command.format(preset=p, layer=c['layer'], loss=c['loss'], config=config_option(c), iters=int(g['it']), run=run.name), batch_command=a.batch,
             commit=a.commit, data=DATA.get(p, p), iterations=g['it'], batch_size=c['bs'], device=g['info'].get('device'),
             machine=a.machine, train_seconds=g['info'].get('seconds_this_session'),
-            **({'variant': a.variant} if a.variant else {}), **({'init_command': a.init_command} if a.init_command else {}), weights=g['weights'], metrics={k: m[k] for k in ('img_err', 'feat_err', 'psnr', 'ssim', 'top1', 'top5', 'sharp', 'colour', 'lp_psnr') if k in m})
+            **({'variant': a.variant} if a.variant else {}), **({'init_command': a.init_command} if a.init_command else {}), **({'init_iterations': init_it} if init_it else {}), weights=g['weights'], metrics={k: m[k] for k in ('img_err', 'feat_err', 'psnr', 'ssim', 'top1', 'top5', 'sharp', 'colour', 'lp_psnr') if k in m})
         print(name, man['generators'][name]['iterations'], man['generators'][name]['metrics'])
     (WEIGHTS_DIR/'manifest.json').write_text(json.dumps(man, indent=1) + '\n')
