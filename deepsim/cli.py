@@ -225,13 +225,14 @@ def deepsim_train(preset:str=None,    # paper, photos or fashion (default: photo
     if convert and cfg.preset != 'photos': raise UsageError(f"--convert is for the photos preset's photo folders, not {cfg.preset}")
     if cfg.preset == 'paper' and data is None: raise UsageError("the paper preset trains on ImageNet: give its folder (with train/ and val/) as --data")
     out.mkdir(parents=True, exist_ok=True)
-    if not resume and rank == 0: opts.write_text(json.dumps(dict(data=data and str(Path(data).resolve()), convert=convert, **({'init': str(Path(init).resolve())} if init else {}))) + '\n')
     set_seed(cfg.seed)
     if dev.type == 'cuda': torch.backends.cudnn.benchmark = True   # fixed shapes: let cuDNN pick its fastest convolutions
     dls = preset_dls(cfg, data, device=dev, **({'convert': True} if convert else {}))
     make = deepsim_learner if cfg.mode == 'invert' else vae_learner   # --config mode=vae or mode=ae: the same Learner, with the VAE's model and callbacks
     learn = make(cfg, dls, ckpt=ck, resume=ck if resume else None, init=init, save_every=save_every, **({'progress': 'lines'} if rank else {}))   # rank 0 shows progress
-    if init and rank == 0: print(f"from {init} at iteration {len(learn.recorder.terms)}" + (f" (its generator, of {learn.init_it} iterations; the rest of the run starts afresh)" if learn.init_it != len(learn.recorder.terms) else '')
+    if not resume and rank == 0:   # how the run was started, for resumes and for its lineage (a generator file's iterations came before its count)
+        opts.write_text(json.dumps(dict(data=data and str(Path(data).resolve()), convert=convert, **({'init': str(Path(init).resolve()), 'init_iterations': learn.init_it} if init else {}))) + '\n')
+    if init and rank == 0: print(f"from {init} at iteration {len(learn.recorder.terms)}" + (f" (its generator, of {learn.init_it} iterations; the rest of the run starts afresh)" if learn.init_it is not None else '')
                                  + f"; changed: {learn.init_changes or 'nothing'}", flush=True)
     t = time.perf_counter()
     def stop(sig, frame):   # first Ctrl-C (or a scheduler's SIGTERM): finish this iteration, save, stop; a second Ctrl-C interrupts at once

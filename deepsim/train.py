@@ -549,7 +549,7 @@ def deepsim_learner(cfg:DeepSiMConfig, # the run's configuration
         if hasattr(learn, 'progress'): learn.remove_cb(learn.progress)
         learn.add_cb(ProgressLines(show_every or 100))
     learn.init_changes = config_changes(state['config'], cfg) if init else None   # what an init= run changed: for the caller to report
-    learn.init_it = state['it'] if init else None   # the iterations behind it (a generator file's do not count in this run's)
+    learn.init_it = state['it'] if init and 'g_opt' not in state else None   # init= a generator file: its iterations, before this run's count (a checkpoint's go on in it)
     if state is not None:
         try: load_state(learn, state)
         except (RuntimeError, KeyError) as e:   # init=: weights of other shapes, or a D the checkpoint has not

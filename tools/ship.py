@@ -62,9 +62,7 @@ if __name__ == '__main__':
         c = g['config']
         if c.get('mode', 'invert') != 'invert': ship_autoencoder(run, g, man, a); continue
         name = f"{c['preset']}-{c['layer']}-{c['loss']}{'-' + a.variant if a.variant else ''}.pth"
-        init = json.loads((run/'run.json').read_text()).get('init') if (run/'run.json').exists() else None
-        s0 = load_checkpoint(init) if init else None
-        init_it = s0['it'] if s0 is not None and 'hist' not in s0 else None   # from a generator file: its iterations came before this run's count
+        init_it = json.loads((run/'run.json').read_text()).get('init_iterations') if (run/'run.json').exists() else None   # from a generator file: its iterations came before this run's count
         shutil.copy(run/'generator.pth', WEIGHTS_DIR/name)
         p = c['preset']
         if p not in imgs: imgs[p] = held_out(p, 256 if p == 'fashion' else None)
