@@ -25,8 +25,9 @@ def config_option(c:dict) -> str:
         if k in c and tuple(c[k]) != base[k]: diff[k] = '/'.join(map(str, c[k]))
     return f' --config "{",".join(f"{k}={v}" for k, v in diff.items())}"' if diff else ''
 
-DATA = {'photos': ('the photo corpus of deepsim_corpus --max_size 160 (425 photos from Debian packages: tuxpaint-stamps-default 272, '
-                   'gcompris-qt-data 121, opencv-doc 23, plasma-workspace-wallpapers 9), random 64 px crops; held out: the 10 photos of the pip wheels x 8 fixed crops'),
+DATA = {'photos': ('the photo corpus of deepsim_corpus (425 photos from Debian packages: tuxpaint-stamps-default 272, gcompris-qt-data 121, '
+                   'opencv-doc 23, plasma-workspace-wallpapers 9; --max_size 256), random 64 px crops, the cut-outs put on random crops of the opaque photos '
+                   '(backdrop=photo); held out: the 10 photos of the pip wheels x 8 fixed crops'),
         'fashion': 'Fashion-MNIST from Debian dataset-fashion-mnist (60,000 training images at 32 px; held out: the first 256 test images)'}
 
 def ship_autoencoder(run:Path, g:dict, man:dict, a):
